@@ -1,0 +1,336 @@
+"""Processed tables on disk: the only module that reads or writes them.
+
+``data/processed/`` holds one parquet file per programme table and ``manifest.json``:
+the schema version, the batch, whether the data is synthetic, every source file with its
+SHA-256, and every table with its row count and SHA-256.  The manifest has no wall-clock
+time in it, so cleaning the same raw batch twice gives byte-identical output and the hash
+of the manifest identifies the data (the batch builder keys reports on it).
+
+Writes are all-or-nothing: the new directory is assembled beside the old one and swapped
+in only when complete (:func:`write_tables`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from . import config, schemas
+from .divisions import divisions as _divisions
+from .errors import DataError, UsageError
+
+__all__ = ["load", "load_all", "manifest", "write_tables", "validate", "sha256", "MANIFEST"]
+
+log = logging.getLogger("xzlib")
+
+MANIFEST = "manifest.json"
+_META_KEY = b"xzlib"
+
+
+def sha256(path: str | os.PathLike) -> str:
+    """Return the hex SHA-256 of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _dir(data_dir) -> Path:
+    if data_dir is None:
+        return config.processed_dir()
+    p = Path(data_dir)
+    # Accept either the processed folder itself or a data folder that holds one.
+    return p if (p / MANIFEST).exists() or not (p / "processed").is_dir() else p / "processed"
+
+
+def manifest(data_dir: str | os.PathLike | None = None) -> dict:
+    """Return the manifest of the processed data.
+
+    Raises
+    ------
+    UsageError
+        If there is no processed data yet (run ``xz sample`` then ``xz clean``).
+    """
+    path = _dir(data_dir) / MANIFEST
+    if not path.exists():
+        raise UsageError(
+            f"no processed data at {path.parent}: run `xz clean` first "
+            "(or `make data` for the sample batch)"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------- write
+
+
+def _recover(out: Path) -> None:
+    """Finish or roll back a swap interrupted between its two renames."""
+    old = out.with_name(f".{out.name}.old")
+    if old.exists():
+        if out.exists():
+            shutil.rmtree(old)
+        else:
+            old.rename(out)
+            log.warning("restored %s from an interrupted write", out)
+
+
+def write_tables(
+    frames: dict[str, pd.DataFrame],
+    out: str | os.PathLike | None = None,
+    *,
+    sources: list[dict] | None = None,
+    batch: str = "",
+    synthetic: bool = False,
+    extra: dict | None = None,
+    divisions: pd.DataFrame | None = None,
+) -> Path:
+    """Check and write the programme tables and their manifest, atomically.
+
+    Every table is coerced to its schema and checked (foreign keys included) first; if
+    any table breaks a rule nothing is written and :class:`~xzlib.errors.DataError` lists
+    every problem.  Otherwise the tables are written to a temporary folder beside ``out``
+    which then replaces ``out`` in one rename.
+
+    Parameters
+    ----------
+    frames : dict of str to DataFrame
+        One frame per table in :data:`xzlib.schemas.TABLES`.
+    out : path, optional
+        Target folder (default ``config.processed_dir()``).
+    sources : list of dict, optional
+        Source files (``file``, ``sha256``, ``bytes``) recorded in the manifest.
+    batch : str
+        Name of the raw batch.
+    synthetic : bool
+        Whether the data is synthetic (示例数据); recorded in the manifest and in each
+        parquet file's metadata, and set as ``df.attrs["synthetic"]`` on load.
+    extra : dict, optional
+        More manifest entries (e.g. unit conversions applied by the cleaner).
+    divisions : DataFrame, optional
+        Divisions history for the foreign-key check (default: the reference divisions).
+
+    Returns
+    -------
+    Path
+        The folder written.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = Path(out) if out is not None else config.processed_dir()
+    missing = [t for t in schemas.TABLES if t not in frames]
+    if missing:
+        raise UsageError(f"write_tables needs every table; missing {missing}")
+    divs = _divisions() if divisions is None else divisions
+    typed, problems = {}, []
+    for name in schemas.TABLES:
+        schema = schemas.get_schema(name)
+        df = schemas.coerce(frames[name], schema).reset_index(drop=True)
+        problems += schemas.check(df, schema, divs)
+        typed[name] = df
+    if any(p.severity == "error" for p in problems):
+        raise DataError(problems, context=f"refusing to write {out}")
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _recover(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        tables = {}
+        for name, df in typed.items():
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            meta = dict(table.schema.metadata or {})
+            meta[_META_KEY] = json.dumps(
+                {"table": name, "schema_version": schemas.SCHEMA_VERSION, "synthetic": synthetic,
+                 "batch": batch}, ensure_ascii=False).encode()
+            path = tmp / f"{name}.parquet"
+            pq.write_table(table.replace_schema_metadata(meta), path, compression="zstd")
+            tables[name] = {"file": path.name, "rows": len(df), "sha256": sha256(path)}
+        doc = {
+            "schema_version": schemas.SCHEMA_VERSION,
+            "batch": batch,
+            "synthetic": synthetic,
+            "tables": tables,
+            "sources": sorted(sources or [], key=lambda s: s.get("file", "")),
+        }
+        doc.update(extra or {})
+        (tmp / MANIFEST).write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n",
+                                    encoding="utf-8")
+        old = out.with_name(f".{out.name}.old")
+        if out.exists():
+            out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        _recover(out)
+        raise
+    log.info("wrote %d tables to %s", len(tables), out)
+    return out
+
+
+# --------------------------------------------------------------------------- read
+
+
+def _read_raw(name: str, folder: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    path = folder / f"{name}.parquet"
+    if not path.exists():
+        raise UsageError(f"{path} is missing: run `xz clean` to rebuild the processed data")
+    table = pq.read_table(path)
+    df = table.to_pandas()
+    meta = json.loads((table.schema.metadata or {}).get(_META_KEY, b"{}"))
+    df.attrs.update({"table": name, "synthetic": bool(meta.get("synthetic", False)),
+                     "batch": meta.get("batch", "")})
+    return df
+
+
+def _check_read(df: pd.DataFrame, name: str) -> None:
+    schema = schemas.get_schema(name)
+    if list(df.columns) != schema.names:
+        raise DataError([], context=f"{name}: columns {list(df.columns)} differ from the schema "
+                        f"{schema.names}; rebuild with `xz clean`")
+    for col in schema.columns:
+        if str(df[col.name].dtype) != col.dtype:
+            raise DataError([], context=f"{name}.{col.name} has dtype {df[col.name].dtype}, "
+                            f"expected {col.dtype}; rebuild with `xz clean`")
+
+
+def _join_names(df: pd.DataFrame, schema: schemas.TableSchema) -> pd.DataFrame:
+    """Add street_code (if absent), street_name and community_name, as categoricals."""
+    divs = _divisions()
+    names = divs.drop_duplicates("code").set_index("code")["name"]
+    out = df.copy()
+    if "community_code" in out.columns:
+        codes = out["community_code"]
+        if "street_code" not in out.columns:
+            years = schema.years(out)
+            parent = pd.Series(pd.NA, index=out.index, dtype="string")
+            for y in years.dropna().unique():
+                valid = _valid_parents(divs, int(y))
+                rows = (years == y).to_numpy(dtype=bool, na_value=False)
+                parent[rows] = codes[rows].astype("string").map(valid)
+            pos = out.columns.get_loc("community_code")
+            out.insert(pos, "street_code", parent.astype("category"))
+        out["community_name"] = codes.map(names).astype("category")
+    if "street_code" in out.columns:
+        out["street_name"] = out["street_code"].map(names).astype("category")
+    return out
+
+
+def _valid_parents(divs: pd.DataFrame, year: int) -> pd.Series:
+    from .divisions import valid_in
+
+    v = valid_in(divs[divs["level"] == "community"], year)
+    return v.set_index("code")["parent_code"]
+
+
+def load(name: str, year: int | None = None, *, data_dir=None, names: bool = True) -> pd.DataFrame:
+    """Load one processed programme table, checked against its schema.
+
+    Parameters
+    ----------
+    name : {"communities", "projects", "deliberations", "grid_cases"}
+        The table.
+    year : int, optional
+        Keep only rows of this year (``year`` column, or the year of the date column).
+    data_dir : path, optional
+        Processed folder, or a data folder holding ``processed/`` (default: ``XZ_DATA_DIR``
+        or the project's ``data/``).
+    names : bool, default True
+        Add ``street_name`` and ``community_name`` (and ``street_code`` for tables keyed by
+        community, from the divisions valid in the row's year).
+
+    Returns
+    -------
+    DataFrame
+        Typed as documented below; ``df.attrs["synthetic"]`` says whether the data is
+        synthetic (示例数据) and ``df.attrs["batch"]`` names the raw batch.
+
+    Raises
+    ------
+    UsageError
+        Unknown table or no processed data.
+    DataError
+        The file does not match the schema.
+
+    Examples
+    --------
+    >>> import xzlib as xz
+    >>> projects = xz.load("projects")          # doctest: +SKIP
+    >>> projects.groupby("programme")["gov_funds_wan"].sum()  # doctest: +SKIP
+
+    Notes
+    -----
+    Columns of each table:
+
+    {tables}
+    """
+    if name not in schemas.SCHEMAS:
+        raise UsageError(f"table must be one of {', '.join(schemas.TABLES)}; got {name!r}")
+    schema = schemas.get_schema(name)
+    df = _read_raw(name, _dir(data_dir))
+    _check_read(df, name)
+    if year is not None:
+        df = df[(schema.years(df) == int(year)).to_numpy(dtype=bool, na_value=False)]
+        df = df.reset_index(drop=True)
+    return _join_names(df, schema) if names else df
+
+
+def load_all(year: int | None = None, *, data_dir=None, names: bool = True) -> dict[str, pd.DataFrame]:
+    """Load every programme table; returns ``{name: DataFrame}`` (see :func:`load`)."""
+    return {t: load(t, year, data_dir=data_dir, names=names) for t in schemas.TABLES}
+
+
+def validate(data_dir=None) -> list:
+    """Re-check processed data: hashes against the manifest, dtypes and every schema rule.
+
+    Returns
+    -------
+    list of Problem
+        Empty when the data is intact and valid.
+    """
+    from .errors import Problem
+
+    folder = _dir(data_dir)
+    man = manifest(folder)
+    problems: list[Problem] = []
+    divs = _divisions()
+    for name in schemas.TABLES:
+        entry = man["tables"].get(name)
+        path = folder / f"{name}.parquet"
+        if entry is None or not path.exists():
+            problems.append(Problem(table=name, rule="missing", message=f"{path} is missing"))
+            continue
+        if sha256(path) != entry["sha256"]:
+            problems.append(Problem(table=name, rule="hash", file=str(path),
+                                    message="file changed since `xz clean` wrote it (SHA-256 differs)"))
+        try:
+            df = _read_raw(name, folder)
+            _check_read(df, name)
+        except DataError as exc:
+            problems.append(Problem(table=name, rule="dtype", message=str(exc)))
+            continue
+        problems += schemas.check(df, schemas.get_schema(name), divs)
+    return problems
+
+
+def _column_tables() -> str:
+    blocks = []
+    for s in schemas.SCHEMAS.values():
+        rows = [f"``{s.name}`` ({s.zh}), key {', '.join(s.key)}:", ""]
+        rows += [f"    - {c.name} ({c.dtype}{', ' + c.unit if c.unit else ''}): {c.zh}; "
+                 f"{c.description}" for c in s.columns]
+        blocks.append("\n".join(rows))
+    return "\n\n    ".join(blocks)
+
+
+load.__doc__ = load.__doc__.replace("{tables}", _column_tables())

@@ -1,0 +1,140 @@
+"""Administrative divisions (streets/towns and communities) with their validity in time.
+
+``data/reference/divisions.csv`` holds one row per division and period: a community that
+moved from one street to another (the nine founding communities of 凤山街道, under 前山街道
+until 2020-06-21) has one row per parent.  :func:`divisions` returns the structure valid at
+the end of a given year, which is what programme data for that year is checked against.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import pandas as pd
+
+from . import config
+from .errors import UsageError
+
+__all__ = ["divisions", "valid_in", "streets", "street_name", "normalize_name", "name_index"]
+
+_COLUMNS = {
+    "level": "category",
+    "code": "string",
+    "name": "string",
+    "parent_code": "string",
+    "valid_from": "datetime64[ns]",
+    "valid_to": "datetime64[ns]",
+    "code_status": "category",
+    "source": "string",
+    "note": "string",
+}
+
+
+@lru_cache(maxsize=4)
+def _read(path: str, mtime: float) -> pd.DataFrame:
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    df = df.replace({"": None})
+    for col, dtype in _COLUMNS.items():
+        df[col] = pd.to_datetime(df[col]) if dtype.startswith("datetime") else df[col].astype(dtype)
+    return df
+
+
+def _all() -> pd.DataFrame:
+    path = config.reference_dir() / "divisions.csv"
+    return _read(str(path), path.stat().st_mtime).copy()
+
+
+def valid_in(df: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Return the rows of ``df`` valid on 31 December of ``year``."""
+    day = pd.Timestamp(year=int(year), month=12, day=31)
+    ok = (df["valid_from"].isna() | (df["valid_from"] <= day)) & (
+        df["valid_to"].isna() | (df["valid_to"] >= day)
+    )
+    return df[ok.to_numpy()].reset_index(drop=True)
+
+
+def divisions(year: int | None = None, *, level: str | None = None) -> pd.DataFrame:
+    """Return streets/towns and communities, as valid at the end of ``year``.
+
+    Parameters
+    ----------
+    year : int, optional
+        Calendar year; the structure on 31 December is returned.  ``None`` returns every
+        row with its validity period (the history).
+    level : {"street", "community"}, optional
+        Keep one level only.
+
+    Returns
+    -------
+    DataFrame
+        =============  ==============  =============================================
+        column         dtype           meaning
+        =============  ==============  =============================================
+        level          category        ``street`` or ``community``
+        code           string          9-digit street code / 12-digit community code
+        name           string          official name (e.g. 翠香街道, 紫荆社区)
+        parent_code    string          street of a community (440402 for a street)
+        valid_from     datetime64      first day valid (NaT: before the data period)
+        valid_to       datetime64      last day valid (NaT: still valid)
+        code_status    category        ``official`` or ``provisional``
+        source         string          where the row comes from
+        note           string          history and caveats
+        =============  ==============  =============================================
+
+    Examples
+    --------
+    >>> import xzlib as xz
+    >>> "凤山街道" in set(xz.divisions(2018)["name"])
+    False
+    """
+    df = _all()
+    if level is not None:
+        if level not in ("street", "community"):
+            raise UsageError(f"level must be one of street, community; got {level!r}")
+        df = df[df["level"] == level].reset_index(drop=True)
+    return df if year is None else valid_in(df, year)
+
+
+def streets(year: int) -> pd.DataFrame:
+    """Return ``code`` and ``name`` of the streets/towns valid at the end of ``year``."""
+    return divisions(year, level="street")[["code", "name"]].sort_values("code").reset_index(drop=True)
+
+
+def street_name(code: str) -> str:
+    """Return the name of street ``code`` (any year).
+
+    Raises
+    ------
+    UsageError
+        If the code is unknown; the message lists the valid codes and names.
+    """
+    st = divisions(level="street").drop_duplicates("code")
+    hit = st.loc[st["code"] == str(code), "name"]
+    if hit.empty:
+        valid = ", ".join(f"{c} {n}" for c, n in zip(st["code"], st["name"], strict=True))
+        raise UsageError(f"unknown street code {code!r}; valid codes: {valid}")
+    return str(hit.iloc[0])
+
+
+_SUFFIXES = ("社区居民委员会", "社区居委会", "居民委员会", "居委会", "社区", "街道办事处", "街道办", "街道", "镇")
+
+
+def normalize_name(name: str) -> str:
+    """Return a name reduced for matching: NFKC, no spaces, no administrative suffix.
+
+    >>> normalize_name(" 紫荆社区居委会　")
+    '紫荆'
+    """
+    s = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(name)))
+    for suffix in _SUFFIXES:
+        if s.endswith(suffix) and len(s) > len(suffix):
+            return s[: -len(suffix)]
+    return s
+
+
+def name_index(year: int, level: str) -> dict[str, str]:
+    """Return ``{normalized name: code}`` for one level valid at the end of ``year``."""
+    df = divisions(year, level=level)
+    return {normalize_name(n): c for n, c in zip(df["name"], df["code"], strict=True)}
