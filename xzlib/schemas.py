@@ -87,6 +87,14 @@ class Column:
     pattern: str | None = None
     fk: str | None = None
     description: str = ""
+    labels: tuple[tuple[str, str], ...] | None = None
+
+    @property
+    def label_map(self) -> dict[str, str]:
+        """Return ``{value: Chinese label}`` for coded values (booleans: 是/否)."""
+        if self.dtype == "boolean":
+            return {"True": "是", "False": "否"}
+        return dict(self.labels or ())
 
     @property
     def header(self) -> str:
@@ -211,9 +219,12 @@ PROJECTS = TableSchema(
            fk="community", nullable=True,
            description="Community where the project runs; empty for street-wide projects."),
         _c("programme", "category", "项目类别", "Programme", allowed=PROGRAMMES,
+           labels=(("innovation", "社会建设创新项目"), ("micro_charity", "微公益创投"),
+                   ("deliberation_fund", "议事协商专项资金")),
            description="innovation = 社会建设创新项目; micro_charity = 微公益创投; "
            "deliberation_fund = 议事协商专项资金."),
         _c("funding_level", "category", "资助层级", "Funding level", allowed=FUNDING_LEVELS,
+           labels=(("district", "区级"), ("street", "镇街级")),
            description="district = 区级; street = 镇街级."),
         _c("brand", "string", "品牌", "Brand", nullable=True,
            description="Street-level brand the project belongs to (e.g. 公益翠香), if any."),
@@ -290,6 +301,7 @@ GRID_CASES = TableSchema(
         _c("resolved_at", "datetime64[ns]", "办结时间", "Resolved at", nullable=True, **_YEAR,
            description="When the case was closed; empty while open."),
         _c("status", "category", "办理状态", "Status", allowed=CASE_STATUSES,
+           labels=(("resolved", "已办结"), ("open", "办理中")),
            description="resolved = 已办结; open = 办理中."),
     ),
     rules=(

@@ -1,0 +1,172 @@
+"""The ``xz`` command.
+
+Each subcommand parses its arguments here and calls one function of the library; heavy
+modules are imported only by the subcommand that needs them, so ``xz --help`` and a no-op
+``xz build`` start fast.
+
+Exit status: 0 success, 1 data errors (or failed reports), 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+log = logging.getLogger("xzlib")
+
+EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def cmd_sample(args) -> int:
+    from . import config, sample
+
+    out = Path(args.out) if args.out else config.sample_raw_dir()
+    sample.write_sample(out, seed=args.seed)
+    if args.messy:
+        from .ingest import mess
+
+        mess.messify(out, out, seed=args.seed)
+    _out(f"sample batch (示例数据, seed {args.seed}{', messy' if args.messy else ''}) written to {out}")
+    return EXIT_OK
+
+
+def cmd_template(args) -> int:
+    from . import submission
+
+    path = submission.write_template(args.out)
+    _out(f"template written to {path}")
+    return EXIT_OK
+
+
+def cmd_clean(args) -> int:
+    from . import config
+    from .ingest import clean
+
+    raw = Path(args.raw) if args.raw else config.sample_raw_dir()
+    out = Path(args.out) if args.out else config.processed_dir()
+    result = clean.clean(raw, out, report_dir=Path(args.report) if args.report else None)
+    _out(result.summary())
+    return EXIT_OK if result.ok else EXIT_DATA
+
+
+def cmd_validate(args) -> int:
+    from . import dataset
+    from .errors import problems_frame
+
+    problems = dataset.validate(args.data)
+    if not problems:
+        _out("processed data is valid")
+        return EXIT_OK
+    _out(problems_frame(problems).to_string(index=False, max_rows=50))
+    return EXIT_DATA
+
+
+def cmd_list(args) -> int:
+    from .divisions import divisions
+
+    df = divisions(args.year)
+    streets = df[df["level"] == "street"].sort_values("code")
+    counts = df[df["level"] == "community"].groupby("parent_code").size()
+    _out(f"{args.year} 年的镇街 ({len(streets)}):")
+    for code, name in zip(streets["code"], streets["name"], strict=True):
+        _out(f"  {code}  {name}  ({int(counts.get(code, 0))} 个社区)")
+    return EXIT_OK
+
+
+def cmd_docs(args) -> int:
+    from . import config, schemas
+
+    path = config.PROJECT_ROOT / "docs" / "data-dictionary.md"
+    text = schemas.data_dictionary()
+    if args.check:
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            _out(f"{path} is out of date: run `xz docs`")
+            return EXIT_DATA
+        return EXIT_OK
+    path.write_text(text, encoding="utf-8")
+    _out(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_build(args) -> int:
+    from .report import build
+
+    return build.main(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    p = argparse.ArgumentParser(prog="xz", description="Xiangzhou governance evaluation suite.")
+    p.add_argument("--version", action="version", version=f"xzlib {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("sample", help="write the synthetic sample batch (示例数据)")
+    s.add_argument("--out", help="batch folder (default data/raw/sample)")
+    s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    s.add_argument("--messy", action="store_true", help="inject realistic mess (for the cleaner)")
+    s.set_defaults(func=cmd_sample)
+
+    s = sub.add_parser("template", help="write an empty submission workbook with notes")
+    s.add_argument("--out", default="xz_template.xlsx", help="file to write")
+    s.set_defaults(func=cmd_template)
+
+    s = sub.add_parser("clean", help="raw submissions -> validated processed tables")
+    s.add_argument("--raw", help="raw batch folder (default data/raw/sample)")
+    s.add_argument("--out", help="processed folder (default data/processed)")
+    s.add_argument("--report", help="folder for the problem report (default: beside the raw batch)")
+    s.set_defaults(func=cmd_clean)
+
+    s = sub.add_parser("validate", help="re-check processed tables")
+    s.add_argument("--data", help="processed folder (default data/processed)")
+    s.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("list", help="list streets/towns and their codes for a year")
+    s.add_argument("--year", type=int, default=2018, help="year (default 2018)")
+    s.set_defaults(func=cmd_list)
+
+    s = sub.add_parser("docs", help="regenerate docs/data-dictionary.md from the schemas")
+    s.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    s.set_defaults(func=cmd_docs)
+
+    s = sub.add_parser("build", help="build every report (parallel, incremental)")
+    try:
+        from .report.build import add_arguments
+    except ImportError:  # the builder is optional until installed
+        add_arguments = None
+    if add_arguments is not None:
+        add_arguments(s)
+    s.set_defaults(func=cmd_build)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``xz`` command; returns the exit status."""
+    from .errors import DataError, UsageError
+
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        sys.stderr.write(f"xz {args.command}: {exc}\n")
+        return EXIT_USAGE
+    except DataError as exc:
+        sys.stderr.write(f"xz {args.command}: {exc}\n")
+        return EXIT_DATA
+    except KeyboardInterrupt:
+        sys.stderr.write(f"xz {args.command}: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
