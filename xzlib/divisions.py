@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from . import config
 from .errors import UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["divisions", "valid_in", "streets", "street_name", "normalize_name", "name_index"]
 
@@ -34,6 +36,8 @@ _COLUMNS = {
 
 @lru_cache(maxsize=4)
 def _read(path: str, mtime: float) -> pd.DataFrame:
+    import pandas as pd
+
     df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     df = df.replace({"": None})
     for col, dtype in _COLUMNS.items():
@@ -48,6 +52,8 @@ def _all() -> pd.DataFrame:
 
 def valid_in(df: pd.DataFrame, year: int) -> pd.DataFrame:
     """Return the rows of ``df`` valid on 31 December of ``year``."""
+    import pandas as pd
+
     day = pd.Timestamp(year=int(year), month=12, day=31)
     ok = (df["valid_from"].isna() | (df["valid_from"] <= day)) & (
         df["valid_to"].isna() | (df["valid_to"] >= day)

@@ -106,14 +106,16 @@ class Column:
 class Rule:
     """A cross-column rule: ``test(frame)`` is True where a row is valid.
 
-    Rows where any of ``columns`` is missing are not tested (missing values are the
-    business of the ``nullable`` flag).
+    Problems are reported in the first of ``columns``.  Rows where any of ``requires``
+    (default: all of ``columns``) is missing are not tested: missing values are the
+    business of the ``nullable`` flag.
     """
 
     name: str
     columns: tuple[str, ...]
     test: Callable[[pd.DataFrame], pd.Series]
     message: str
+    requires: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -241,7 +243,7 @@ PROJECTS = TableSchema(
            max=100, nullable=True, description="Score of the third-party evaluation, 0-100."),
     ),
     rules=(
-        Rule("district_funds_innovation", ("programme", "funding_level"),
+        Rule("district_funds_innovation", ("funding_level", "programme"),
              lambda d: (d["programme"] != "innovation") | (d["funding_level"] == "district"),
              "创新项目由区级资助 (innovation projects are district-funded)"),
     ),
@@ -307,12 +309,12 @@ GRID_CASES = TableSchema(
     rules=(
         Rule("resolved_after_reported", ("resolved_at", "reported_at"),
              lambda d: d["resolved_at"] >= d["reported_at"], "办结时间不能早于上报时间 (resolved_at >= reported_at)"),
-        Rule("resolved_has_date", ("status",),
+        Rule("resolved_has_date", ("resolved_at", "status"),
              lambda d: (d["status"] != "resolved") | d["resolved_at"].notna(),
-             "已办结事件必须填写办结时间 (resolved cases need resolved_at)"),
-        Rule("open_has_no_date", ("status",),
+             "已办结事件必须填写办结时间 (resolved cases need resolved_at)", requires=("status",)),
+        Rule("open_has_no_date", ("resolved_at", "status"),
              lambda d: (d["status"] != "open") | d["resolved_at"].isna(),
-             "办理中事件不应有办结时间 (open cases have no resolved_at)"),
+             "办理中事件不应有办结时间 (open cases have no resolved_at)", requires=("status",)),
     ),
 )
 
@@ -356,7 +358,10 @@ def coerce(df: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
         s = df[col.name]
         if col.dtype == "category":
             values = s.astype("string")
-            cats = list(col.allowed) if col.allowed else sorted(values.dropna().unique())
+            present = sorted(values.dropna().unique())
+            # Unknown values are kept (as extra categories) so that `check` reports them.
+            cats = ([*col.allowed, *(v for v in present if v not in col.allowed)]
+                    if col.allowed else present)
             out[col.name] = pd.Categorical(values.to_numpy(dtype=object, na_value=None),
                                            categories=cats)
             out[col.name] = pd.Series(out[col.name], index=df.index, name=col.name)
@@ -463,7 +468,7 @@ def check(
            f"重复的键 {'+'.join(schema.key)} (duplicate key)", "删除重复行或更正编号")
 
     for rule in schema.rules:
-        sub = df[list(rule.columns)]
+        sub = df[list(rule.requires or rule.columns)]
         testable = sub.notna().all(axis=1)
         ok = rule.test(df).astype("boolean").fillna(True).astype(bool)
         report(testable & ~ok, rule.name, rule.columns[0], rule.message, "核对这几列的数值")
