@@ -16,15 +16,15 @@ import hashlib
 import json
 import logging
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from . import config, schemas
 from .divisions import divisions as _divisions
+from .divisions import street_of
 from .errors import DataError, UsageError
+from .fsutil import atomic_dir
 
 __all__ = ["load", "load_all", "manifest", "write_tables", "validate", "sha256", "MANIFEST"]
 
@@ -71,17 +71,6 @@ def manifest(data_dir: str | os.PathLike | None = None) -> dict:
 # --------------------------------------------------------------------------- write
 
 
-def _recover(out: Path) -> None:
-    """Finish or roll back a swap interrupted between its two renames."""
-    old = out.with_name(f".{out.name}.old")
-    if old.exists():
-        if out.exists():
-            shutil.rmtree(old)
-        else:
-            old.rename(out)
-            log.warning("restored %s from an interrupted write", out)
-
-
 def write_tables(
     frames: dict[str, pd.DataFrame],
     out: str | os.PathLike | None = None,
@@ -96,8 +85,8 @@ def write_tables(
 
     Every table is coerced to its schema and checked (foreign keys included) first; if
     any table breaks a rule nothing is written and :class:`~xzlib.errors.DataError` lists
-    every problem.  Otherwise the tables are written to a temporary folder beside ``out``
-    which then replaces ``out`` in one rename.
+    every problem.  Otherwise the tables, sorted by their key, are written to a temporary
+    folder beside ``out`` which then replaces ``out`` (:func:`xzlib.fsutil.atomic_dir`).
 
     Parameters
     ----------
@@ -133,17 +122,15 @@ def write_tables(
     typed, problems = {}, []
     for name in schemas.TABLES:
         schema = schemas.get_schema(name)
-        df = schemas.coerce(frames[name], schema).reset_index(drop=True)
+        df = schemas.coerce(frames[name], schema)
         problems += schemas.check(df, schema, divs)
-        typed[name] = df
+        # Rows in key order: the output does not depend on the order of the input files.
+        typed[name] = df.sort_values(list(schema.key), kind="stable", ignore_index=True)
     if any(p.severity == "error" for p in problems):
         raise DataError(problems, context=f"refusing to write {out}")
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _recover(out)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        tables = {}
+    tables = {}
+    with atomic_dir(out) as tmp:
         for name, df in typed.items():
             table = pa.Table.from_pandas(df, preserve_index=False)
             meta = dict(table.schema.metadata or {})
@@ -163,15 +150,6 @@ def write_tables(
         doc.update(extra or {})
         (tmp / MANIFEST).write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n",
                                     encoding="utf-8")
-        old = out.with_name(f".{out.name}.old")
-        if out.exists():
-            out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _recover(out)
-        raise
     log.info("wrote %d tables to %s", len(tables), out)
     return out
 
@@ -206,31 +184,16 @@ def _check_read(df: pd.DataFrame, name: str) -> None:
 
 def _join_names(df: pd.DataFrame, schema: schemas.TableSchema) -> pd.DataFrame:
     """Add street_code (if absent), street_name and community_name, as categoricals."""
-    divs = _divisions()
-    names = divs.drop_duplicates("code").set_index("code")["name"]
+    names = _divisions().drop_duplicates("code").set_index("code")["name"]
     out = df.copy()
     if "community_code" in out.columns:
-        codes = out["community_code"]
         if "street_code" not in out.columns:
-            years = schema.years(out)
-            parent = pd.Series(pd.NA, index=out.index, dtype="string")
-            for y in years.dropna().unique():
-                valid = _valid_parents(divs, int(y))
-                rows = (years == y).to_numpy(dtype=bool, na_value=False)
-                parent[rows] = codes[rows].astype("string").map(valid)
-            pos = out.columns.get_loc("community_code")
-            out.insert(pos, "street_code", parent.astype("category"))
-        out["community_name"] = codes.map(names).astype("category")
+            street = street_of(out["community_code"], schema.years(out)).astype("category")
+            out.insert(out.columns.get_loc("community_code"), "street_code", street)
+        out["community_name"] = out["community_code"].map(names).astype("category")
     if "street_code" in out.columns:
         out["street_name"] = out["street_code"].map(names).astype("category")
     return out
-
-
-def _valid_parents(divs: pd.DataFrame, year: int) -> pd.Series:
-    from .divisions import valid_in
-
-    v = valid_in(divs[divs["level"] == "community"], year)
-    return v.set_index("code")["parent_code"]
 
 
 def load(name: str, year: int | None = None, *, data_dir=None, names: bool = True) -> pd.DataFrame:

@@ -19,7 +19,9 @@ from .errors import UsageError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["divisions", "valid_in", "streets", "street_name", "normalize_name", "name_index"]
+__all__ = [
+    "divisions", "valid_in", "streets", "street_name", "street_of", "normalize_name", "name_index",
+]
 
 _COLUMNS = {
     "level": "category",
@@ -101,6 +103,29 @@ def divisions(year: int | None = None, *, level: str | None = None) -> pd.DataFr
             raise UsageError(f"level must be one of street, community; got {level!r}")
         df = df[df["level"] == level].reset_index(drop=True)
     return df if year is None else valid_in(df, year)
+
+
+def street_of(community_codes: pd.Series, years: pd.Series) -> pd.Series:
+    """Return the street code of each community in the given year (``string``, NA if unknown).
+
+    Parameters
+    ----------
+    community_codes : Series
+        12-digit community codes.
+    years : Series
+        Calendar year of each row (same index); the street is the community's parent on
+        31 December of that year.
+    """
+    import pandas as pd
+
+    hist = divisions(level="community")
+    street = pd.Series(pd.NA, index=community_codes.index, dtype="string")
+    codes = community_codes.astype("string")
+    for year in years.dropna().unique():
+        parent = valid_in(hist, int(year)).set_index("code")["parent_code"]
+        rows = (years == year).to_numpy(dtype=bool, na_value=False)
+        street[rows] = codes[rows].map(parent)
+    return street
 
 
 def streets(year: int) -> pd.DataFrame:

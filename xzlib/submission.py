@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +26,7 @@ import pandas as pd
 
 from . import schemas
 from .divisions import divisions as _divisions
+from .fsutil import atomic_file
 
 __all__ = [
     "NOTES_SHEET",
@@ -164,10 +164,8 @@ def write_workbook(
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {"street_code": street_code, "street_name": street_name, "batch": batch,
             "data_nature": SYNTHETIC_LABEL if synthetic else REAL_LABEL}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        wb = xlsxwriter.Workbook(tmp, {"constant_memory": True, "strings_to_formulas": False,
+    with atomic_file(path) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_formulas": False,
                                        "strings_to_urls": False})
         wb.set_properties({"created": _EPOCH, "title": f"{street_name} {batch}"})
         bold = wb.add_format({"bold": True})
@@ -190,26 +188,35 @@ def write_workbook(
             if df is None or df.empty:
                 continue
             sub = to_submission(df, table)
-            cols = [sub[f.header].tolist() for f in flds]
-            for r in range(len(sub)):
-                for c, f in enumerate(flds):
-                    v = cols[c][r]
-                    if v is None or (not isinstance(v, str) and pd.isna(v)):
-                        continue
-                    if f.kind == "date":
-                        ws.write_datetime(r + 1, c, pd.Timestamp(v).to_pydatetime(), date_fmt)
-                    elif f.kind == "datetime":
-                        ws.write_datetime(r + 1, c, pd.Timestamp(v).to_pydatetime(), time_fmt)
-                    elif isinstance(v, str):
-                        ws.write_string(r + 1, c, v)
-                    else:
-                        ws.write_number(r + 1, c, float(v))
+            columns = [_cells(sub[f.header], f.kind) for f in flds]
+            writers = [_writer(ws, f.kind, date_fmt, time_fmt) for f in flds]
+            for r, row in enumerate(zip(*columns, strict=True), start=1):
+                for c, v in enumerate(row):
+                    if v is not None:
+                        writers[c](r, c, v)
         wb.close()
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
+
+
+def _cells(s: pd.Series, kind: str) -> list:
+    """Return a column's cells as Python values, None where missing."""
+    values = list(pd.to_datetime(s).dt.to_pydatetime()) if kind in ("date", "datetime") else s.tolist()
+    return [None if m else v for v, m in zip(values, s.isna().to_numpy(), strict=True)]
+
+
+def _writer(ws, kind: str, date_fmt, time_fmt):
+    if kind == "date":
+        return lambda r, c, v: ws.write_datetime(r, c, v, date_fmt)
+    if kind == "datetime":
+        return lambda r, c, v: ws.write_datetime(r, c, v, time_fmt)
+
+    def write(r, c, v):
+        if isinstance(v, str):
+            ws.write_string(r, c, v)
+        else:
+            ws.write_number(r, c, float(v))
+
+    return write
 
 
 def write_template(path: str | os.PathLike, *, street_code: str = "", street_name: str = "",
