@@ -48,7 +48,14 @@ __all__ = [
     "reconciliation_sentence",
     "timeline_table",
     "method_note",
+    "top_projects",
+    "community_values",
+    "trend_data",
+    "resolution_data",
+    "money_data",
+    "figure",
     "PHRASES",
+    "SECTIONS",
 ]
 
 log = logging.getLogger("xzlib")
@@ -726,3 +733,22 @@ def figure(plot, data: pd.DataFrame, *, height: float = 3.6, **kwargs):
 def data_note(rep: StreetReport) -> str:
     """Where the data comes from; says plainly when it is synthetic (示例数据)."""
     return PHRASES["synthetic_note" if rep.synthetic else "real_note"][rep.lang]
+
+
+def top_projects(rep: StreetReport, programme: str, n: int = 5) -> pd.DataFrame:
+    """The street's largest projects of one programme in the year (by person-times served).
+
+    Titles and implementers are data: :func:`xzlib.report.html.table` escapes them.
+    """
+    p = rep.tables["projects"]
+    p = p[p["programme"] == programme].sort_values(["beneficiaries", "gov_funds_wan"],
+                                                   ascending=False, na_position="last")
+    zh = rep.lang == "zh"
+    return pd.DataFrame({
+        ("项目名称" if zh else "Project"): p["title"].to_numpy(),
+        ("承接单位" if zh else "Implementer"): p["implementer"].to_numpy(),
+        ("社区" if zh else "Community"): p["community_name"].astype("string").to_numpy(),
+        ("政府资金（万元）" if zh else "Government funds (10,000 yuan)"): p["gov_funds_wan"].to_numpy(),
+        ("服务人次" if zh else "Person-times"): p["beneficiaries"].to_numpy(),
+        ("评估得分" if zh else "Evaluation score"): p["eval_score"].to_numpy(),
+    }).head(n)
