@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## create .venv and install xzlib with its dev tools
 
-$(SAMPLE): $(STAMP) xzlib/sample.py xzlib/submission.py xzlib/schemas.py data/reference/divisions.csv data/reference/published_facts.csv
+$(SAMPLE): $(STAMP) xzlib/sample.py xzlib/submission.py xzlib/schemas.py xzlib/ingest/mess.py data/reference/divisions.csv data/reference/published_facts.csv
 	$(BIN)/xz sample --messy
 	mkdir -p $(@D) && touch $@
 

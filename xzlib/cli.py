@@ -91,6 +91,10 @@ def cmd_docs(args) -> int:
         return EXIT_OK
     path.write_text(text, encoding="utf-8")
     _out(f"wrote {path}")
+    from .ingest.normalize import update_docs
+
+    if update_docs():
+        _out("updated the alias table in docs/ingest.md")
     return EXIT_OK
 
 
@@ -121,7 +125,8 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("clean", help="raw submissions -> validated processed tables")
     s.add_argument("--raw", help="raw batch folder (default data/raw/sample)")
     s.add_argument("--out", help="processed folder (default data/processed)")
-    s.add_argument("--report", help="folder for the problem report (default: beside the raw batch)")
+    s.add_argument("--report", help="folder for the clerk's problem report "
+                   "(default: <out>/../interim/clean-report-<batch>)")
     s.set_defaults(func=cmd_clean)
 
     s = sub.add_parser("validate", help="re-check processed tables")
