@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -158,11 +159,18 @@ def write_tables(
 
 
 def _read_raw(name: str, folder: Path) -> pd.DataFrame:
-    import pyarrow.parquet as pq
-
     path = folder / f"{name}.parquet"
     if not path.exists():
         raise UsageError(f"{path} is missing: run `xz clean` to rebuild the processed data")
+    stat = path.stat()
+    return _read_parquet(str(path), name, stat.st_mtime_ns, stat.st_size).copy()
+
+
+@lru_cache(maxsize=8)
+def _read_parquet(path: str, name: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    """Read one table (memoised per file version: reports load the same tables often)."""
+    import pyarrow.parquet as pq
+
     table = pq.read_table(path)
     df = table.to_pandas()
     meta = json.loads((table.schema.metadata or {}).get(_META_KEY, b"{}"))

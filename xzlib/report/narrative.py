@@ -250,6 +250,14 @@ def _evaluation(year: int, data_dir, runs: int, seed: int):
     return cached_evaluate(year, runs=runs, seed=seed, data_dir=data_dir)
 
 
+def _indicators(data_dir) -> pd.DataFrame:
+    """Every indicator of every year (for trends), computed once per batch."""
+    from ..evaluate import indicators
+    from .cache import cached_call
+
+    return cached_call(indicators, None, data_dir=data_dir)
+
+
 def street_report(street_code: str, year: int = 2018, *, lang: str = "zh",
                   data_dir: str | os.PathLike | None = None, runs: int = 1000,
                   seed: int = 0) -> StreetReport:
@@ -272,14 +280,11 @@ def street_report(street_code: str, year: int = 2018, *, lang: str = "zh",
     -------
     StreetReport
     """
-    from .. import evaluate as _ev  # noqa: F401  (package import; functions below)
-    from ..evaluate import indicators
-
     code, year, lang = check_params(street_code, year, lang)
     data_dir = None if data_dir is None else str(data_dir)
     ev = _evaluation(year, data_dir, runs, seed)
     summary = ev.street_summary(code)
-    ind = indicators(None, data_dir=data_dir)
+    ind = _indicators(data_dir)
     tables = {name: _street_rows(dataset.load(name, year, data_dir=data_dir), code)
               for name in ("communities", "projects", "deliberations", "grid_cases")}
     return StreetReport(code, summary["street_name"], year, lang, data_dir, ev, summary, ind,
@@ -290,13 +295,10 @@ def district_report(year: int = 2018, *, lang: str = "zh",
                     data_dir: str | os.PathLike | None = None, runs: int = 1000,
                     seed: int = 0) -> DistrictReport:
     """Check the parameters and gather the district overview's data."""
-    from ..evaluate import indicators
-
     _, year, lang = check_params(None, year, lang)
     data_dir = None if data_dir is None else str(data_dir)
     ev = _evaluation(year, data_dir, runs, seed)
-    return DistrictReport(year, lang, data_dir, ev, indicators(None, data_dir=data_dir),
-                          bool(ev.synthetic))
+    return DistrictReport(year, lang, data_dir, ev, _indicators(data_dir), bool(ev.synthetic))
 
 
 def _street_rows(df: pd.DataFrame, code: str) -> pd.DataFrame:
@@ -717,14 +719,19 @@ def figure(plot, data: pd.DataFrame, *, height: float = 3.6, **kwargs):
     matplotlib.axes.Axes
         The drawn Axes (already displayed).
     """
+    import io
+
     import matplotlib.pyplot as plt
-    from IPython.display import display
+    from IPython.display import Image, display
 
     fig, ax = plt.subplots(figsize=(6.4, height))
     try:
         plot(data, ax=ax, **kwargs)
         fig.tight_layout()
-        display(fig)
+        # Rendered once, here: the inline backend would draw twice (bbox_inches="tight").
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=100)
+        display(Image(data=png.getvalue(), format="png"))
     finally:
         plt.close(fig)
     return ax
