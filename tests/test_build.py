@@ -29,7 +29,7 @@ STREETS = ["440402001", "440402002", "440402003"]
 PYTHON = sys.executable
 
 FAKE_EVAL = '''
-"""Stand-in for xzlib.evaluate.evaluate: counts its calls, returns fixed ranks."""
+"""Stand-in for xzlib.evaluation.evaluate: counts its calls, returns fixed ranks."""
 from pathlib import Path
 
 import pandas as pd

@@ -51,3 +51,10 @@ def test_template_explains_every_column(tmp_path):
 
 def test_data_dictionary_is_up_to_date():
     assert cli.main(["docs", "--check"]) == 0, "run `xz docs` and commit docs/data-dictionary.md"
+
+
+def test_public_api_names_are_the_functions_whatever_was_imported_first():
+    code = ("import xzlib.evaluation, xzlib.divisions, xzlib as xz, inspect; "
+            "assert inspect.isfunction(xz.evaluate) and inspect.isfunction(xz.divisions); "
+            "assert inspect.isfunction(xz.indicators) and inspect.isfunction(xz.reconcile)")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xzlib.evaluate import reconcile
-from xzlib.evaluate.reconcile import MAPPING, FactMeasure, verdict
+from xzlib.evaluation import reconcile
+from xzlib.evaluation.reconcile import MAPPING, FactMeasure, verdict
 
 S1, S2 = "440402001", "440402002"
 FIXED_IDS = [

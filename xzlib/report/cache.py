@@ -2,7 +2,7 @@
 
 Every street report needs the same Monte Carlo evaluation of all streets (its rank among
 them).  Computing it once per report would dominate a batch build, so the notebooks call
-:func:`cached_evaluate` instead of :func:`xzlib.evaluate.evaluate`: the first call
+:func:`cached_evaluate` instead of :func:`xzlib.evaluation.evaluate`: the first call
 computes the evaluation and pickles it atomically under ``<data>/interim/cache/``; every
 later call with the same inputs loads it.  ``xz build`` primes the cache once before it
 dispatches the reports, and a notebook run on its own (JupyterLab, plain papermill)
@@ -55,7 +55,7 @@ __all__ = [
 log = logging.getLogger("xzlib")
 
 #: The evaluator used when none is given, as ``"module:function"``.
-DEFAULT_EVALUATOR = "xzlib.evaluate:evaluate"
+DEFAULT_EVALUATOR = "xzlib.evaluation:evaluate"
 _MANIFEST = "manifest.json"
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 _SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints"}
@@ -190,7 +190,7 @@ def cache_key(
         Processed data folder (default: ``XZ_DATA_DIR`` or the project's ``data/``).
     evaluate : callable or str, optional
         The evaluator, or its ``"module:function"`` name (default
-        ``xzlib.evaluate:evaluate``).
+        ``xzlib.evaluation:evaluate``).
 
     Returns
     -------
@@ -275,7 +275,7 @@ def cached_evaluate(
 ):
     """Return the evaluation of ``year``, computed once and then loaded from disk.
 
-    A drop-in replacement for ``xzlib.evaluate.evaluate(year, runs=..., seed=...,
+    A drop-in replacement for ``xzlib.evaluation.evaluate(year, runs=..., seed=...,
     data_dir=...)`` in notebooks: the first call (or ``xz build``, before it runs the
     reports) computes and pickles the result atomically; later calls with the same data,
     arguments and code load it.  Concurrent callers (parallel kernels) wait for the one
@@ -293,7 +293,7 @@ def cached_evaluate(
         Processed data folder (default: ``XZ_DATA_DIR`` or the project's ``data/``).
     evaluate : callable or str, optional
         The evaluator, called as ``evaluate(year, runs=runs, seed=seed,
-        data_dir=data_dir)``; default ``xzlib.evaluate.evaluate``.  Mainly for tests.
+        data_dir=data_dir)``; default ``xzlib.evaluation.evaluate``.  Mainly for tests.
 
     Returns
     -------
@@ -354,7 +354,7 @@ def cached_call(func: Callable, *args, data_dir: str | os.PathLike | None = None
 
     Examples
     --------
-    >>> from xzlib.evaluate import indicators
+    >>> from xzlib.evaluation import indicators
     >>> ind = cached_call(indicators, None, data_dir=None)   # doctest: +SKIP
     """
     name = f"{func.__module__}:{func.__qualname__}"

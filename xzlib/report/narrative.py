@@ -1,7 +1,7 @@
 """What the report notebooks say: validated parameters, the numbers and the sentences.
 
 The notebooks stay thin: each section calls one function here and displays what it
-returns.  Every number in the prose comes from :mod:`xzlib.evaluate` (through the cached
+returns.  Every number in the prose comes from :mod:`xzlib.evaluation` (through the cached
 evaluation of the batch) or from the processed tables, and every sentence adapts to the
 data, saying plainly when there is none.  Sentences are Markdown with every data string
 escaped by :func:`xzlib.report.html.esc`; tables are DataFrames for
@@ -252,7 +252,7 @@ def _evaluation(year: int, data_dir, runs: int, seed: int):
 
 def _indicators(data_dir) -> pd.DataFrame:
     """Every indicator of every year (for trends), computed once per batch."""
-    from ..evaluate import indicators
+    from ..evaluation import indicators
     from .cache import cached_call
 
     return cached_call(indicators, None, data_dir=data_dir)

@@ -96,7 +96,7 @@ _XZLIB_API = (
     "xzlib.dataset",
     "xzlib.divisions",
     "xzlib.reference",
-    "xzlib.evaluate",
+    "xzlib.evaluation",
     "xzlib.plots",
     "xzlib.theme",
     "xzlib.report.cache",
@@ -217,7 +217,7 @@ class PrimeSpec:
     runs: int = 1000
     seed: int = 0
     data_dir: str | None = None
-    evaluator: str = "xzlib.evaluate:evaluate"
+    evaluator: str = "xzlib.evaluation:evaluate"
     cwd: str = "."
     timeout: float | None = None
     pool: PoolConfig = field(default_factory=PoolConfig)

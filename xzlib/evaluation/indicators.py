@@ -383,7 +383,7 @@ def load_framework(path: str | Path | Framework | None = None) -> Framework:
     Parameters
     ----------
     path : path or Framework, optional
-        A TOML file in the format of ``xzlib/evaluate/framework.toml`` (the default),
+        A TOML file in the format of ``xzlib/evaluation/framework.toml`` (the default),
         or an already parsed :class:`Framework` (returned as is).
 
     Returns
@@ -398,7 +398,7 @@ def load_framework(path: str | Path | Framework | None = None) -> Framework:
 
     Examples
     --------
-    >>> from xzlib.evaluate import load_framework
+    >>> from xzlib.evaluation import load_framework
     >>> fw = load_framework()
     >>> [d.id for d in fw.dimensions]
     ['D1', 'D2', 'D3', 'D4', 'D5']
@@ -797,7 +797,7 @@ def indicator_table(values: pd.DataFrame, framework: Framework) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per year, street and indicator; see :func:`xzlib.evaluate.indicators`.
+        One row per year, street and indicator; see :func:`xzlib.evaluation.indicators`.
     """
     meta = framework.meta()
     df = values.merge(meta[["dimension", "label_zh", "label_en", "unit", "unit_en", "direction",

@@ -15,11 +15,9 @@ treat, normalise, aggregate, Monte Carlo, :class:`Evaluation`), :mod:`.reconcile
 
 from __future__ import annotations
 
-import sys
-import types
-
 # Import the submodules first: the public functions below share their names with two of
-# them and must be bound last (``xzlib.evaluate.indicators`` is the function).
+# them and must be bound last, so that ``xzlib.evaluation.indicators`` is the function
+# (import the module's other names with ``from xzlib.evaluation.indicators import ...``).
 from . import composite as composite
 from . import indicators as _indicators_module
 from . import reconcile as _reconcile_module
@@ -30,19 +28,3 @@ indicators = _indicators_module.indicators
 reconcile = _reconcile_module.reconcile
 
 __all__ = ["indicators", "evaluate", "reconcile", "Evaluation", "load_framework"]
-
-
-class _CallableModule(types.ModuleType):
-    """``xzlib.evaluate`` is both this package and the function ``xz.evaluate``.
-
-    Importing the package binds the attribute ``xzlib.evaluate`` to the package (the
-    import system does so after this file runs), which would hide the function whenever
-    the package is imported before ``xz.evaluate`` is first looked up.  Calling the
-    package therefore calls :func:`evaluate`.
-    """
-
-    def __call__(self, *args, **kwargs):
-        return evaluate(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

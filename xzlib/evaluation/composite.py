@@ -569,7 +569,7 @@ class Evaluation:
         ``district_median``, ``district_sd``, ``flag`` (``above``/``below`` beyond the
         median +/- 1 SD), ``rank_q05``/``rank_q95`` over the runs, labels.
     indicators : DataFrame
-        The year's indicator table (see :func:`xzlib.evaluate.indicators`) with the
+        The year's indicator table (see :func:`xzlib.evaluation.indicators`) with the
         nominal normalised ``score`` and whether the indicator was ``kept``.
     screening : DataFrame
         One row per indicator: coverage, kept/reason, skewness, kurtosis, outlier flag,
