@@ -99,6 +99,20 @@ def test_validate_detects_tampering(processed):
     assert {"hash", "range"} <= rules
 
 
+def test_load_enforces_the_schema_on_a_changed_file(processed, caplog):
+    path = processed / "deliberations.parquet"
+    df = pd.read_parquet(path)
+    df.loc[0, "topic"] = "改过的议题"  # still valid: loads, with a warning
+    df.to_parquet(path)
+    assert xz.load("deliberations", data_dir=processed)["topic"].iloc[0] == "改过的议题"
+    assert "changed since `xz clean`" in caplog.text
+    df.loc[1, "adopted"] = 99  # breaks adopted <= proposals
+    df.to_parquet(path)
+    with pytest.raises(DataError) as info:
+        xz.load("deliberations", data_dir=processed)
+    assert [p.rule for p in info.value.problems] == ["adopted_le_proposals"]
+
+
 def test_xz_data_dir_is_honoured(processed, monkeypatch):
     monkeypatch.setenv("XZ_DATA_DIR", str(processed.parent))
     assert len(xz.load("projects")) == 2
