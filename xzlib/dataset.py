@@ -18,6 +18,8 @@ import hashlib
 import json
 import logging
 import os
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
@@ -69,6 +71,20 @@ def manifest(data_dir: str | os.PathLike | None = None) -> dict:
             "(or `make data` for the sample batch)"
         )
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _manifest_tables(folder: Path) -> dict:
+    """The ``tables`` entry of the manifest (read-only; parsed once per file version)."""
+    path = folder / MANIFEST
+    version = _version(path)
+    if version is None:
+        return manifest(folder).get("tables", {})  # raises the usual UsageError
+    return _parse_manifest_tables(str(path), version)
+
+
+@lru_cache(maxsize=4)
+def _parse_manifest_tables(path: str, version: tuple) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8")).get("tables", {})
 
 
 # --------------------------------------------------------------------------- write
@@ -194,7 +210,7 @@ def _enforce(df: pd.DataFrame, name: str, digest: str, folder: Path) -> None:
     a broken rule raises :class:`DataError`.
     """
     _check_read(df, name)
-    entry = manifest(folder).get("tables", {}).get(name, {})
+    entry = _manifest_tables(folder).get(name, {})
     if entry.get("sha256") == digest:
         return
     problems = schemas.check(df, schemas.get_schema(name), _divisions())
@@ -275,14 +291,65 @@ def load(name: str, year: int | None = None, *, data_dir=None, names: bool = Tru
     """
     if name not in schemas.SCHEMAS:
         raise UsageError(f"table must be one of {', '.join(schemas.TABLES)}; got {name!r}")
-    schema = schemas.get_schema(name)
     folder = _dir(data_dir)
+    key = _load_key(name, year, folder, names)
+    if key is None:
+        return _load(name, year, folder, names)
+    with _LOADED_LOCK:
+        hit = _LOADED.get(key)
+        if hit is not None:
+            _LOADED.move_to_end(key)
+    if hit is None:
+        hit = _load(name, year, folder, names)
+        with _LOADED_LOCK:
+            _LOADED[key] = hit
+            while len(_LOADED) > _LOADED_MAX:
+                _LOADED.popitem(last=False)
+    out = hit.copy()
+    out.attrs = dict(hit.attrs)
+    return out
+
+
+def _load(name: str, year, folder: Path, names: bool) -> pd.DataFrame:
+    schema = schemas.get_schema(name)
     df, digest = _read_raw(name, folder)
     _enforce(df, name, digest, folder)
     if year is not None:
         df = df[(schema.years(df) == int(year)).to_numpy(dtype=bool, na_value=False)]
         df = df.reset_index(drop=True)
     return _join_names(df, schema) if names else df
+
+
+# Tables as load() returned them, per file version: a report loads the same tables several
+# times, and a batch of reports loads them again in the same kernel.  The key holds
+# everything the result depends on (the table file, the manifest that vouches for it and
+# the reference divisions that name its rows); callers get a copy.
+_LOADED: OrderedDict = OrderedDict()
+_LOADED_LOCK = threading.Lock()
+_LOADED_MAX = 8
+
+
+def _version(path: Path) -> tuple | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _load_key(name: str, year, folder: Path, names: bool) -> tuple | None:
+    """The memo key of a load, or None when it cannot be memoised (an error is coming)."""
+    try:
+        year_key = None if year is None else int(year)
+    except (TypeError, ValueError):
+        return None
+    table = _version(folder / f"{name}.parquet")
+    man = _version(folder / MANIFEST)
+    if table is None or man is None:
+        return None
+    divs = config.reference_dir() / "divisions.csv"
+    return (name, year_key, bool(names), str(folder.resolve()), table, man, str(divs),
+            _version(divs) if names else None)
 
 
 def load_all(year: int | None = None, *, data_dir=None, names: bool = True) -> dict[str, pd.DataFrame]:

@@ -81,6 +81,13 @@ def _street_label(data: pd.DataFrame, code, name_col: str = "street_name") -> st
     return str(code)
 
 
+def _plain_number(value: float, lang: str) -> str:
+    """A tick value as readers write it: 10 and 1,000 rather than 10.0 or 10^1."""
+    if float(value).is_integer():
+        return fmt_number(int(value), lang)
+    return fmt_number(value, lang, digits=1)
+
+
 def _finish(ax):
     _theme.apply_font(ax)
     return ax
@@ -502,13 +509,17 @@ def communities(
     ax.barh(y, np.nan_to_num(v), height=0.65, color=colors, zorder=2)
     finite = v[np.isfinite(v)]
     integral = digits is None and len(finite) > 0 and bool(np.all(finite == np.round(finite)))
+    from matplotlib.transforms import offset_copy
+
+    # 4 points right of the bar's end (a plain Text: cheaper than an Annotation to lay out)
+    beside = offset_copy(ax.transData, fig=ax.figure, x=4, y=0, units="points")
     for yi, vi in zip(y, v, strict=True):
         text = fmt_number(int(vi) if integral and not np.isnan(vi) else vi, lang, digits=digits)
-        ax.annotate(
+        ax.text(
+            0 if np.isnan(vi) else vi,
+            yi,
             text,
-            (0 if np.isnan(vi) else vi, yi),
-            xytext=(4, 0),
-            textcoords="offset points",
+            transform=beside,
             ha="left",
             va="center",
             fontsize="small",
@@ -610,7 +621,7 @@ def resolution_times(
         groups = [(None, d)]
     else:
         keys = data[hue].astype(str)
-        levels = list(dict.fromkeys(keys))
+        levels = [str(v) for v in pd.unique(keys)]  # in order of appearance
         if highlight is not None:
             _choice(str(highlight), levels, "highlight", "resolution_times")
         groups = [(lvl, d[keys == lvl]) for lvl in levels]
@@ -644,6 +655,10 @@ def resolution_times(
 
     if log:
         ax.set_xscale("symlog", linthresh=1)
+        # plain day counts (1, 10, 100), easier to read than powers of ten
+        from matplotlib.ticker import FuncFormatter
+
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _plain_number(v, lang)))
     ax.set_xlim(left=0)
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))

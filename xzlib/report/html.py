@@ -47,7 +47,10 @@ import html as _html
 import logging
 import os
 import re
+import secrets
+import sys
 import tempfile
+import threading
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -382,12 +385,14 @@ def _meta_context(meta: dict, lang: str) -> dict:
         # CSS string in @page: only characters that need no escaping in CSS.
         "print_mark": re.sub(r'["\\<>\n]', "", t("synthetic_label", lang)),
         "toc_label": e(t("toc", lang)),
+        "figure_alt": e(t("figure_alt", lang)),
         "xzlib_version": e(version),
         "footer": e(footer),
     }
 
 
 def _load(nb):
+    defer_slow_imports()
     import nbformat
 
     if isinstance(nb, str | os.PathLike):
@@ -583,28 +588,167 @@ def export_html(nb, *, lang: str = "zh", meta: dict, strict: bool = True) -> str
     ctx = _meta_context(meta, lang)
     nb = _load(nb)
     _clean(nb, strict=strict)
-
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(
-        template_name=TEMPLATE_NAME,
-        extra_template_basedirs=[str(TEMPLATE_DIR)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        embed_images=True,
-        sanitize_html=False,  # outputs are escaped at the source (esc, md, table)
-    )
-    body, _ = exporter.from_notebook_node(nb, resources={"xz": ctx})
+    # The charts are most of the page's bytes: render, parse and check the page with a
+    # short token in place of each base64 image, and put the images back at the end.
+    images = _stash_images(nb)
+    with _EXPORTER_LOCK:  # one exporter per process (rendering holds the GIL anyway)
+        body, _ = _exporter().from_notebook_node(nb, resources={"xz": ctx})
     page = _postprocess(body, ctx, lang)
-    found = external_resources(page)
+    found = external_resources(page)  # the images are data: URIs, never a request
     if found:
         msg = f"the report would load external resources: {found[:5]}"
         if strict:
             raise ExportError(msg)
         log.warning(msg)
+    page = _unstash_images(page, images)
     log.debug("exported report %r: %d bytes", ctx["title"], len(page.encode()))
     return page
+
+
+_EXPORTER_LOCK = threading.RLock()
+_EXPORTER = None
+
+
+def _exporter():
+    """The process's configured ``HTMLExporter`` (created once, then reused).
+
+    Creating an exporter and compiling its Jinja templates costs more than rendering a
+    report with them, and the exporter keeps no state from one notebook to the next.
+    Call with ``_EXPORTER_LOCK`` held.
+    """
+    global _EXPORTER
+    if _EXPORTER is None:
+        defer_slow_imports()
+        _EXPORTER = _exporter_class()(
+            template_name=TEMPLATE_NAME,
+            extra_template_basedirs=[str(TEMPLATE_DIR)],
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            embed_images=True,
+            sanitize_html=False,  # outputs are escaped at the source (esc, md, table)
+        )
+    return _EXPORTER
+
+
+def _exporter_class():
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class ReportExporter(HTMLExporter):
+        """nbconvert's ``HTMLExporter`` without its BeautifulSoup pass over the page.
+
+        ``HTMLExporter.from_notebook_node`` parses the rendered page again to give images
+        without alt text a placeholder one (logging a warning) and cells a ``tabindex``.
+        The xz_report template writes every image's alt text, and :func:`_postprocess`
+        removes the tabindex attributes while it parses the page anyway, so that pass
+        would only cost time.  Everything else is ``HTMLExporter.from_notebook_node``.
+        """
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            highlight_code = self.filters.get(
+                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)
+            )
+            resources = self._init_resources(resources)
+            filter_data_type = WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources
+            )
+            self.register_filter("highlight_code", highlight_code)
+            self.register_filter("filter_data_type", filter_data_type)
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return ReportExporter
+
+
+_IMAGE_MIMES = ("image/png", "image/jpeg")
+
+
+def _stash_images(nb) -> dict[str, str]:
+    """Replace every base64 PNG/JPEG output by a unique token, in place (``nb`` is a copy).
+
+    Returns ``{token: base64 data}`` for :func:`_unstash_images`.
+    """
+    nonce = secrets.token_hex(8)
+    images: dict[str, str] = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data")
+            if not data:
+                continue
+            for mime in _IMAGE_MIMES:
+                value = data.get(mime)
+                if isinstance(value, list):
+                    value = "".join(value)
+                if isinstance(value, str):
+                    token = f"xzimg{len(images)}x{nonce}"
+                    images[token] = value
+                    data[mime] = token
+    return images
+
+
+def _unstash_images(page: str, images: dict[str, str]) -> str:
+    """Put the images stashed by :func:`_stash_images` back into the page."""
+    if not images:
+        return page
+    pattern = re.compile("|".join(re.escape(token) for token in images))
+    # escaped as the template escapes them (base64 has nothing to escape)
+    return pattern.sub(lambda m: _html.escape(images[m.group(0)]), page)
+
+
+_defer_lock = threading.Lock()
+
+
+def defer_slow_imports() -> None:
+    """Import ``rfc3987_syntax`` only when it is used, not whenever ``jsonschema`` is.
+
+    nbformat imports jsonschema, which imports ``rfc3987_syntax`` (when installed) to
+    check the ``iri`` string format; that module builds a parser at import time, about
+    0.9 s, paid by every process that imports nbformat (papermill, nbconvert, ``xz build``)
+    although notebook schemas never use that format.  This puts a stand-in in
+    ``sys.modules`` whose ``is_valid_syntax`` imports the real module on its first call,
+    so format checks behave exactly as before.  No-op when jsonschema is already
+    imported or rfc3987_syntax is not installed.
+    """
+    name = "rfc3987_syntax"
+    with _defer_lock:
+        if name in sys.modules or "jsonschema" in sys.modules:
+            return
+        import importlib.util
+        import types
+
+        try:
+            if importlib.util.find_spec(name) is None:
+                return
+        except (ImportError, ValueError):
+            return
+        stub = types.ModuleType(name)
+        stub.__doc__ = "stand-in installed by xzlib.report.html.defer_slow_imports"
+
+        def is_valid_syntax(*args, **kwargs):
+            import importlib
+
+            with _defer_lock:
+                if sys.modules.get(name) is stub:
+                    del sys.modules[name]
+                real = importlib.import_module(name)
+            return real.is_valid_syntax(*args, **kwargs)
+
+        def __getattr__(attr):  # anything else: the real module, imported now
+            import importlib
+
+            with _defer_lock:
+                if sys.modules.get(name) is stub:
+                    del sys.modules[name]
+                real = importlib.import_module(name)
+            return getattr(real, attr)
+
+        stub.is_valid_syntax = is_valid_syntax
+        stub.__getattr__ = __getattr__
+        sys.modules[name] = stub
 
 
 _EXTERNAL = re.compile(

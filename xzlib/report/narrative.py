@@ -13,8 +13,10 @@ notebook parameters first (an unknown street code fails with the list of valid c
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,6 +56,8 @@ __all__ = [
     "resolution_data",
     "money_data",
     "figure",
+    "figure_alt",
+    "FIGURE_ALT",
     "PHRASES",
     "SECTIONS",
 ]
@@ -256,6 +260,37 @@ def _indicators(data_dir) -> pd.DataFrame:
     from .cache import cached_call
 
     return cached_call(indicators, None, data_dir=data_dir)
+
+
+def warm_up(year: int = 2018, *, data_dir: str | os.PathLike | None = None) -> None:
+    """Do once, ahead of the first report in this process, what every report needs.
+
+    Loads the year's tables (memoised by :func:`xzlib.dataset.load`), applies the
+    house theme and renders a small chart with Chinese text, so that the font and
+    matplotlib's caches are ready.  Changes matplotlib's rcParams (as
+    :func:`xzlib.theme.set_theme` does); ``xz build`` calls it on a kernel that would
+    otherwise wait, and restores rcParams before the next report.
+    """
+    from .. import theme
+
+    data_dir = None if data_dir is None else str(data_dir)
+    for name in ("communities", "projects", "deliberations", "grid_cases"):
+        dataset.load(name, year, data_dir=data_dir)
+    dataset.load("projects", data_dir=data_dir)
+    theme.set_theme()
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 3.6), dpi=100)
+    _canvas_class()(fig)
+    ax = fig.add_subplot()
+    ax.barh([0, 1], [1.0, 2.0], label=t("district_median", "zh"))
+    ax.set_yticks([0, 1], [t("this_street", "zh"), t("district", "zh")])
+    ax.set_xlabel(t("score_0_100", "zh"))
+    ax.legend()
+    from matplotlib.layout_engine import TightLayoutEngine
+
+    TightLayoutEngine(rect=None).execute(fig)
+    _png(fig)
 
 
 def street_report(street_code: str, year: int = 2018, *, lang: str = "zh",
@@ -708,33 +743,163 @@ def this_street(lang: str) -> str:
     return t("this_street", lang)
 
 
-def figure(plot, data: pd.DataFrame, *, height: float = 3.6, **kwargs):
+#: What each chart shows, for the image's alt text: ``{x}`` and ``{y}`` are its axis labels.
+FIGURE_ALT: dict[str, dict[str, str]] = {
+    "profile": {"zh": "各维度得分与全区中位数及 ±1 个标准差范围的比较",
+                "en": "Dimension scores against the district median and ±1 SD band"},
+    "rank_intervals": {"zh": "各街道综合排名、排名中位数及 90% 区间",
+                       "en": "Each street's rank, median rank and 90% interval"},
+    "trend": {"zh": "{y}历年变化：本街道与全区范围和中位数",
+              "en": "{y} over the years: this street against the district range and median"},
+    "communities": {"zh": "辖内各社区的{x}", "en": "{x} of each community of the street"},
+    "resolution_times": {"zh": "网格事件办结天数的累积分布：本街道与全区",
+                         "en": "Share of grid cases resolved within a number of days: this "
+                               "street against the district"},
+    "money_reach": {"zh": "历年项目政府资金、社会资金与服务人次",
+                    "en": "Government and social funds of projects by year, with person-times "
+                          "served"},
+}
+
+
+def figure_alt(plot, ax, lang: str = "zh") -> str:
+    """The alt text of a report chart: what ``plot`` shows, with its axis labels."""
+    lang = check_lang(lang)
+    name = getattr(plot, "__name__", "")
+    x, y = ax.get_xlabel(), ax.get_ylabel()
+    text = FIGURE_ALT.get(name, {}).get(lang)
+    if text is None:
+        text = "；".join(v for v in (ax.get_title(), y, x) if v) if lang == "zh" else (
+            "; ".join(v for v in (ax.get_title(), y, x) if v))
+    else:
+        text = text.format(x=x, y=y)
+    prefix = t("figure_alt", lang)
+    return f"{prefix}：{text}" if lang == "zh" else f"{prefix}: {text}"
+
+
+def figure(plot, data: pd.DataFrame, *, height: float = 3.6, alt: str | None = None,
+           **kwargs):
     """Draw ``plot(data, ax=..., **kwargs)`` on a new figure, display it and close it.
 
     Each chart of a report gets its own figure, so that several charts in one cell do
-    not draw over each other and no figure is left open.
+    not draw over each other and no figure is left open.  The PNG carries its alt text
+    (``alt``, default :func:`figure_alt`) in the output's metadata, where the HTML
+    export finds it.
 
     Returns
     -------
     matplotlib.axes.Axes
         The drawn Axes (already displayed).
     """
+    from IPython.display import Image, display
+    from matplotlib.figure import Figure
+    from matplotlib.layout_engine import TightLayoutEngine
+
+    # A bare Agg figure, not a pyplot one: nothing to close, no interactive-mode redraw
+    # hooks, never shown a second time by the inline backend.
+    fig = Figure(figsize=(6.4, height), dpi=100)  # laid out at the dpi it is saved at
+    _canvas_class()(fig)
+    ax = fig.add_subplot()
+    plot(data, ax=ax, **kwargs)
+    # tight layout applied once (fig.tight_layout() would leave a layout engine behind,
+    # which makes savefig lay the figure out again in an extra draw)
+    TightLayoutEngine(rect=None).execute(fig)  # as fig.tight_layout(): one pass
+    text = alt if alt is not None else figure_alt(plot, ax, kwargs.get("lang", "zh"))
+    display(Image(data=_png(fig), format="png", metadata={"alt": text}))
+    return ax
+
+
+_RENDERERS = threading.local()
+
+
+@functools.lru_cache(maxsize=1)
+def _canvas_class():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+
+    class ReportCanvas(FigureCanvasAgg):
+        """An Agg canvas that draws with a renderer shared by the figures of its size.
+
+        Matplotlib caches text metrics per renderer; a report's charts repeat most of
+        their texts (the communities' names in five charts, tick labels, legends), so
+        sharing the renderer (one per size and thread; it is cleared before each draw)
+        spares measuring them again for every chart.
+        """
+
+        def get_renderer(self):
+            w, h = self.get_width_height(physical=True)
+            key = (w, h, self.figure.dpi)
+            cache = getattr(_RENDERERS, "by_size", None)
+            if cache is None:
+                cache = _RENDERERS.by_size = {}
+            renderer = cache.get(key)
+            if renderer is None:
+                while len(cache) >= 4:
+                    cache.pop(next(iter(cache)))
+                renderer = cache[key] = RendererAgg(w, h, self.figure.dpi)
+            self.renderer = renderer
+            return renderer
+
+    return ReportCanvas
+
+
+def _png(fig) -> bytes:
+    """The figure as a PNG of at most 256 colours (dpi 100).
+
+    A chart has a handful of colours plus their anti-aliased edges: a 256-colour palette
+    looks the same, and the PNG is about a quarter of the size of a true-colour one (the
+    report pages are read on phones) and quicker to encode.  The theme's colours, white
+    and black are kept exact.  A figure with transparency is saved as true-colour PNG.
+    """
     import io
 
-    import matplotlib.pyplot as plt
-    from IPython.display import Image, display
+    from PIL import Image
 
-    fig, ax = plt.subplots(figsize=(6.4, height))
-    try:
-        plot(data, ax=ax, **kwargs)
-        fig.tight_layout()
-        # Rendered once, here: the inline backend would draw twice (bbox_inches="tight").
-        png = io.BytesIO()
+    fig.set_dpi(100)
+    raw = io.BytesIO()
+    fig.savefig(raw, format="rgba", dpi=100)
+    width, height = (int(v) for v in fig.bbox.size)  # as the Agg canvas sizes itself
+    png = io.BytesIO()
+    if len(raw.getbuffer()) != 4 * width * height:  # pragma: no cover - defensive
         fig.savefig(png, format="png", dpi=100)
-        display(Image(data=png.getvalue(), format="png"))
-    finally:
-        plt.close(fig)
-    return ax
+        return png.getvalue()
+    image = Image.frombuffer("RGBA", (width, height), raw.getbuffer(), "raw", "RGBA", 0, 1)
+    if image.getextrema()[3][0] < 255:  # transparent somewhere: keep every colour
+        image.save(png, format="png")
+        return png.getvalue()
+    quantized = image.convert("RGB").quantize(
+        colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+    )
+    palette = np.array(quantized.getpalette() or [], dtype=np.int16).reshape(-1, 3)
+    anchors = np.array(_exact_colours(), dtype=np.int16)
+    # distance of every palette colour to every anchor colour (largest channel difference)
+    dist = np.abs(palette[:, None, :] - anchors[None, :, :]).max(axis=2)
+    near = dist.min(axis=1) <= 4
+    palette[near] = anchors[dist.argmin(axis=1)[near]]
+    quantized.putpalette(palette.astype(np.uint8).ravel().tolist())
+    quantized.save(png, format="png")
+    return png.getvalue()
+
+
+def _exact_colours() -> list[list[int]]:
+    """White, black, the theme's colours and the active text/axes/grid colours, as RGB."""
+    import matplotlib as mpl
+    from matplotlib.colors import to_rgb
+
+    from .. import theme
+
+    names = ["white", "black", theme.HIGHLIGHT, theme.NEUTRAL, theme.BAND, theme.MEDIAN,
+             *theme.PALETTE]
+    for key in ("text.color", "axes.labelcolor", "axes.edgecolor", "grid.color",
+                "xtick.color", "ytick.color", "figure.facecolor", "axes.facecolor"):
+        names.append(mpl.rcParams[key])
+    out: list[list[int]] = []
+    for name in names:
+        try:
+            rgb = [round(255 * c) for c in to_rgb(name)]
+        except ValueError:
+            continue
+        if rgb not in out:
+            out.append(rgb)
+    return out
 
 
 def data_note(rep: StreetReport) -> str:
