@@ -342,17 +342,12 @@ class Plan:
 
 
 def _title(kind: str, lang: str, year: int, street_name: str | None) -> str:
+    """The report's title, from the one table of UI strings (:mod:`xzlib.i18n`)."""
+    from ..i18n import t  # standard library only: the no-op path stays light
+
     if kind == "district":
-        return (
-            f"香洲区{year}年基层社会治理评估总览"
-            if lang == "zh"
-            else f"Xiangzhou District {year}: governance evaluation overview"
-        )
-    return (
-        f"{street_name}{year}年基层社会治理评估报告"
-        if lang == "zh"
-        else f"{street_name} {year}: grassroots governance evaluation"
-    )
+        return t("district_report_title", lang, year=year)
+    return t("street_report_title", lang, street=street_name, year=year)
 
 
 def plan(

@@ -740,6 +740,8 @@ def defer_slow_imports() -> None:
         def __getattr__(attr):  # anything else: the real module, imported now
             import importlib
 
+            if attr.startswith("__"):  # the import system's probes (__path__, __file__)
+                raise AttributeError(attr)
             with _defer_lock:
                 if sys.modules.get(name) is stub:
                     del sys.modules[name]
