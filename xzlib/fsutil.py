@@ -49,9 +49,15 @@ def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write UTF-8 text to ``path`` atomically; returns the path."""
-    with atomic_file(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    """Write UTF-8 text (``\\n`` line ends) to ``path`` atomically and durably; returns the path.
+
+    The data reaches the disk (``fsync``) before the rename, so a crash right after leaves
+    either the old file or the complete new one.
+    """
+    with atomic_file(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
     return Path(path)
 
 

@@ -41,11 +41,12 @@ import os
 import signal
 import socket
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from ..fsutil import write_text
 
 __all__ = [
     "add_arguments",
@@ -504,20 +505,6 @@ def _china_now() -> _dt.datetime:
     return _dt.datetime.now(_CHINA).replace(microsecond=0)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _read_manifest(out: Path) -> dict:
     try:
         doc = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
@@ -885,7 +872,7 @@ class _Build:
     _index_entry: dict | None = None
 
     def _save(self, **kw) -> None:
-        _atomic_write(
+        write_text(
             self.pl.out / MANIFEST,
             json.dumps(self._manifest(**kw), ensure_ascii=False, indent=2) + "\n",
         )
@@ -901,7 +888,7 @@ class _Build:
         executed = None
         if res.notebook is not None:
             executed = report.executed
-            _atomic_write(out / executed, res.notebook)
+            write_text(out / executed, res.notebook)
         html = None
         if status == "ok" and res.html is not None:
             write_html(res.html, out / report.html)

@@ -41,7 +41,6 @@ this module in every worker.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import html as _html
 import logging
@@ -49,12 +48,12 @@ import os
 import re
 import secrets
 import sys
-import tempfile
 import threading
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from ..errors import UsageError, XzError
+from ..fsutil import write_text
 from ..i18n import check_lang, fmt_number, html_lang, label, t
 
 __all__ = [
@@ -797,18 +796,4 @@ def write_html(html: str, path) -> Path:
     pathlib.Path
         ``path``.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(html)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+    return write_text(path, html)

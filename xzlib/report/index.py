@@ -12,11 +12,11 @@ importing pandas.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from html import escape
 from pathlib import Path
+
+from ..fsutil import write_text
 
 __all__ = ["render_index", "write_index", "STATUS_LABELS"]
 
@@ -259,15 +259,4 @@ def render_index(
 
 def write_index(html: str, path: str | os.PathLike) -> Path:
     """Write ``html`` to ``path`` atomically (temporary file, then rename); returns the path."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(html)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+    return write_text(path, html)
