@@ -822,6 +822,10 @@ def test_pool_kernels_talk_over_private_ipc_sockets():
         assert info["ip"].startswith(p.run_dir)
         assert k.pid and alive(k.pid)
         pid = k.pid
+        # the reports' cells stay out of the user's IPython history file
+        code = "print(get_ipython().history_manager.hist_file)"
+        out, err = k.submit(lambda: k._sync(k._arun, code, timeout=30)).result(timeout=60)
+        assert err is None and out.strip() == ":memory:"
         # a reset keeps the kernel; recycling replaces it
         k.submit(k.reset, str(Path.cwd())).result(timeout=30)
         assert k.pid == pid

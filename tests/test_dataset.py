@@ -124,3 +124,18 @@ def test_unknown_table_and_missing_data_are_usage_errors(tmp_path):
         xz.load("nope", data_dir=tmp_path)
     with pytest.raises(UsageError, match="xz clean"):
         xz.load("projects", data_dir=tmp_path)
+
+
+def test_load_is_memoised_per_file_version_and_returns_copies(processed):
+    first = xz.load("grid_cases", 2018, data_dir=processed)
+    first.loc[first.index[0], "street_name"] = pd.NA  # a report changing its copy...
+    first.attrs["batch"] = "changed"
+    again = xz.load("grid_cases", 2018, data_dir=processed)
+    assert again["street_name"].notna().all()  # ...changes nothing for the next one
+    assert again.attrs["batch"] == "t"
+    assert again is not first
+    # a new version of the file is read (and checked) again
+    path = processed / "grid_cases.parquet"
+    df = pd.read_parquet(path)
+    df.to_parquet(path)  # same rows, another file version (mtime, size)
+    assert len(xz.load("grid_cases", 2018, data_dir=processed)) == len(again)

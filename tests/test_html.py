@@ -202,6 +202,55 @@ def test_export_from_path(executed, tmp_path):
     assert "翠香街道" in export_html(path, meta=FIXTURE_META)
 
 
+def test_images_keep_their_bytes_and_carry_alt_text(executed, caplog):
+    """Images are stashed during the export and put back byte for byte; an image output's
+    ``alt`` metadata (as narrative.figure sets it) becomes its alt text, escaped, and no
+    image is left without one (no nbconvert "Alternative text is missing" warning)."""
+    nb = copy.deepcopy(executed)
+    pngs = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if "image/png" in out.get("data", {}):
+                pngs.append(out.data["image/png"])
+                out.setdefault("metadata", {})["image/png"] = {"alt": '图表："<b>" & 趋势'}
+    assert pngs
+    with caplog.at_level("WARNING"):
+        page = export_html(nb, meta=FIXTURE_META)
+    assert "Alternative text" not in caplog.text
+    imgs = [a for t, a in parse(page).tags if t == "img"]
+    assert [a["src"] for a in imgs] == [f"data:image/png;base64,{d}" for d in pngs]
+    assert all(a["alt"] == '图表："<b>" & 趋势' for a in imgs)
+    assert "xzimg" not in page  # no token left behind
+    assert "&lt;b&gt;" in page and "<b>" not in page.split("<body", 1)[1]
+
+
+def test_exporter_is_reused_and_gives_the_same_page(executed):
+    from xzlib.report import html as xhtml
+
+    first = export_html(executed, meta={**FIXTURE_META, "generated_at": "2026-01-01 08:00"})
+    exporter = xhtml._EXPORTER
+    again = export_html(executed, meta={**FIXTURE_META, "generated_at": "2026-01-01 08:00"})
+    assert xhtml._EXPORTER is exporter and again == first
+
+
+def test_deferred_rfc3987_import_keeps_format_checks():
+    """nbformat (jsonschema) imports without building rfc3987_syntax's parser; the
+    ``iri`` format check still works, through the stand-in, when something uses it."""
+    code = (
+        "import sys, time\n"
+        "from xzlib.report.html import defer_slow_imports\n"
+        "defer_slow_imports()\n"
+        "import nbformat, jsonschema\n"
+        "stub = sys.modules.get('rfc3987_syntax')\n"
+        "assert stub is None or getattr(stub, '__doc__', '').startswith('stand-in'), stub\n"
+        "if stub is not None:\n"
+        "    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER\n"
+        "    assert checker.conforms('http://例子.测试/路径', 'iri')\n"
+        "    assert not checker.conforms('http://exa mple.com/ bad', 'iri')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
 # ----------------------------------------------------------------------------- strictness
 
 

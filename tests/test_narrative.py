@@ -67,3 +67,35 @@ def test_key_figures_match_the_tables(rep):
     gov = rep.tables["projects"]["gov_funds_wan"].sum()
     expected = f"{int(gov):,}" if float(gov).is_integer() else f"{gov:,.1f}"
     assert figs["政府资金"] == expected
+
+
+def test_figure_displays_a_small_png_with_alt_text(rep, monkeypatch):
+    """figure(): one PNG per chart, a 256-colour palette with the theme's colours and
+    white kept exact, the chart described in the output's alt metadata, no pyplot figure
+    left open."""
+    import io
+
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from PIL import Image
+
+    from xzlib import plots, theme
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
+    with theme.theme():
+        values = nr.community_values(rep, "D2")
+        nr.figure(plots.communities, values, value=values.columns[1], lang="zh")
+        data, label = nr.trend_data(rep, nr.headline_indicator(rep, "D2"))
+        nr.figure(plots.trend, data, y=label, street=rep.street_code, lang="en")
+    assert plt.get_fignums() == []
+    assert len(shown) == 2
+    bars, trend = shown
+    assert bars.metadata == {"alt": f"图表：辖内各社区的{values.columns[1]}"}
+    assert trend.metadata["alt"].startswith("Chart: ") and label in trend.metadata["alt"]
+    image = Image.open(io.BytesIO(bars.data))
+    assert image.format == "PNG" and image.mode == "P" and image.size[0] == 640
+    rgb = np.asarray(image.convert("RGB")).reshape(-1, 3)
+    colours = {tuple(int(v) for v in c) for c in np.unique(rgb, axis=0)}
+    assert (255, 255, 255) in colours  # the background is white, not near-white
+    assert (0x3E, 0x6D, 0x9C) in colours  # the bars are exactly theme.PALETTE[0]

@@ -15,7 +15,8 @@ What a build does, in order:
 3. **Run** the reports on warm kernels (:mod:`xzlib.report.pool`) through a
    ``concurrent.futures`` executor: threads of this process, or a Dask cluster with
    ``--scheduler``.  The district evaluation is computed once first (or loaded, see
-   :mod:`xzlib.report.cache`).  Each result is written as it arrives: the executed
+   :mod:`xzlib.report.cache`), and the street reports' indicator table at the same time
+   on a second kernel.  Each result is written as it arrives: the executed
    notebook to ``_executed/<name>.ipynb`` (failed ones too), the HTML atomically to
    ``<name>.html`` (a failed report keeps its previous good HTML), and the manifest.
 4. **Index**: ``index.html`` (:mod:`xzlib.report.index`) and the final ``manifest.json``.
@@ -52,8 +53,6 @@ __all__ = [
     "add_arguments",
     "main",
     "plan",
-    "schedule",
-    "community_counts",
     "Plan",
     "Report",
     "BuildLock",
@@ -180,46 +179,6 @@ def streets(year: int) -> list[tuple[str, str]]:
                 continue
             out[row["code"]] = row["name"]
     return sorted(out.items())
-
-
-def community_counts(year: int) -> dict[str, int]:
-    """Return the number of communities of each street on 31 December of ``year``.
-
-    Standard library only, like :func:`streets`; used to schedule the reports (a street
-    report's cost grows with its communities).
-    """
-    from .. import config
-
-    path = config.reference_dir() / "divisions.csv"
-    day = f"{int(year):04d}-12-31"
-    out: dict[str, int] = {}
-    with open(path, encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            if row.get("level") != "community":
-                continue
-            start, end = (row.get("valid_from") or "")[:10], (row.get("valid_to") or "")[:10]
-            if (start and start > day) or (end and end < day):
-                continue
-            parent = row.get("parent_code") or ""
-            out[parent] = out.get(parent, 0) + 1
-    return out
-
-
-def schedule(reports: list[Report], year: int) -> list[Report]:
-    """Return ``reports`` in the order to dispatch them: the longest first.
-
-    Street reports by decreasing number of communities (each community adds bars and
-    labels to the charts), then the district overview, the shortest: the kernels then
-    finish at nearly the same time instead of one waiting for the other's last report.
-    """
-    try:
-        counts = community_counts(year)
-    except (OSError, ValueError, csv.Error):
-        counts = {}
-    return sorted(
-        reports,
-        key=lambda r: (r.kind == "district", -counts.get(r.street_code or "", 0), r.name),
-    )
 
 
 def _select(spec: str, year: int) -> list[tuple[str, str]]:
@@ -986,24 +945,13 @@ class _Build:
                 raise KeyboardInterrupt
 
             previous_handler = signal.signal(signal.SIGTERM, _term)
-        # Every report's messages, notebook and export allocate many small objects:
-        # collect the young generation every 50,000 allocations rather than 700 during
-        # the build, and keep what the imports left out of the collector's sight once the
-        # first report is in (see _run); restored after.
-        import gc
-
-        thresholds = gc.get_threshold()
-        gc.set_threshold(50_000, 20, 20)
         try:
             return self._run()
         finally:
-            gc.set_threshold(*thresholds)
-            gc.unfreeze()
             if previous_handler is not None:
                 signal.signal(signal.SIGTERM, previous_handler)
 
     def _run(self) -> int:
-        import gc
         from concurrent.futures import FIRST_COMPLETED, wait
 
         from . import pool
@@ -1061,7 +1009,7 @@ class _Build:
                         pool.prime_evaluation, replace(prime_spec, task="indicators")
                     )
                 )
-            for r in schedule(todo, pl.year):
+            for r in todo:
                 spec = pool.ReportSpec(
                     name=r.name,
                     source=pl.sources[r.notebook.name],
@@ -1076,7 +1024,6 @@ class _Build:
                 )
                 futures[executor.submit(pool.run_report, spec)] = r
             pending = set(futures) | primes
-            frozen = False
             while pending:
                 done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
                 for f in pending:
@@ -1101,10 +1048,6 @@ class _Build:
                         continue
                     status = self._record(r, res)
                     progress.finished(r.name, status, res.timings.get("total_s"))
-                    if not frozen:  # papermill, nbclient and nbconvert are imported by now
-                        gc.collect()
-                        gc.freeze()
-                        frozen = True
         except KeyboardInterrupt:
             interrupted = True
         finally:

@@ -10,6 +10,8 @@ nbconvert and the project's template (``xzlib/templates/xz_report``):
 * no request leaves the file: no require.js, MathJax, fonts or stylesheets from a CDN,
   no script at all (a Content-Security-Policy forbids them too), images embedded as
   data URIs; :func:`external_resources` checks the result;
+* every image has alt text: the output's own (``Image(..., metadata={"alt": ...})``,
+  which :func:`xzlib.report.narrative.figure` sets from what the chart shows) or 图表/Chart;
 * a header (title, street, year, generation time, data batch, xzlib version), a visible
   示例数据 banner when the data is synthetic, a table of contents built from the ``##``
   and ``###`` headings, a layout readable at 375 px and a print stylesheet;
@@ -632,9 +634,15 @@ def _exporter():
 
 def _exporter_class():
     from nbconvert import HTMLExporter
-    from nbconvert.exporters.templateexporter import TemplateExporter
-    from nbconvert.filters.highlight import Highlight2HTML
-    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    try:  # the pieces HTMLExporter.from_notebook_node uses (nbconvert 7)
+        from nbconvert.exporters.templateexporter import TemplateExporter
+        from nbconvert.filters.highlight import Highlight2HTML
+        from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+    except ImportError:  # pragma: no cover - another nbconvert: its own, slower, path
+        return HTMLExporter
+    if not hasattr(HTMLExporter, "_init_resources"):  # pragma: no cover - idem
+        return HTMLExporter
 
     class ReportExporter(HTMLExporter):
         """nbconvert's ``HTMLExporter`` without its BeautifulSoup pass over the page.

@@ -262,37 +262,6 @@ def _indicators(data_dir) -> pd.DataFrame:
     return cached_call(indicators, None, data_dir=data_dir)
 
 
-def warm_up(year: int = 2018, *, data_dir: str | os.PathLike | None = None) -> None:
-    """Do once, ahead of the first report in this process, what every report needs.
-
-    Loads the year's tables (memoised by :func:`xzlib.dataset.load`), applies the
-    house theme and renders a small chart with Chinese text, so that the font and
-    matplotlib's caches are ready.  Changes matplotlib's rcParams (as
-    :func:`xzlib.theme.set_theme` does); ``xz build`` calls it on a kernel that would
-    otherwise wait, and restores rcParams before the next report.
-    """
-    from .. import theme
-
-    data_dir = None if data_dir is None else str(data_dir)
-    for name in ("communities", "projects", "deliberations", "grid_cases"):
-        dataset.load(name, year, data_dir=data_dir)
-    dataset.load("projects", data_dir=data_dir)
-    theme.set_theme()
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(6.4, 3.6), dpi=100)
-    _canvas_class()(fig)
-    ax = fig.add_subplot()
-    ax.barh([0, 1], [1.0, 2.0], label=t("district_median", "zh"))
-    ax.set_yticks([0, 1], [t("this_street", "zh"), t("district", "zh")])
-    ax.set_xlabel(t("score_0_100", "zh"))
-    ax.legend()
-    from matplotlib.layout_engine import TightLayoutEngine
-
-    TightLayoutEngine(rect=None).execute(fig)
-    _png(fig)
-
-
 def street_report(street_code: str, year: int = 2018, *, lang: str = "zh",
                   data_dir: str | os.PathLike | None = None, runs: int = 1000,
                   seed: int = 0) -> StreetReport:

@@ -371,8 +371,8 @@ def warm(modules):
     gc.freeze()
     # A report allocates a great many small objects (every matplotlib artist, with its
     # reference cycles): collect the young generation every 50,000 allocations rather
-    # than 700, which saves most of the ~80 ms a report spends in the collector.  The
-    # collections still run, so a report's garbage never outlives the next few.
+    # than 700, which saves most of the ~80 ms a report spent in the collector.  Nothing
+    # piles up: IPython's reset before each report runs a full collection.
     gc.set_threshold(50_000, 20, 20)
     return {"failed": failed, "pid": os.getpid()}
 
@@ -669,7 +669,13 @@ class _Kernel:
             ip=stem + "-ipc",
         )
         self.km = km
-        await km.start_kernel(cwd=self.pool.run_dir, env={**os.environ, **cfg.env})
+        await km.start_kernel(
+            cwd=self.pool.run_dir,
+            env={**os.environ, **cfg.env},
+            # as nbclient does for the kernels it starts: the reports' cells are not the
+            # user's IPython history (and kernels writing one SQLite file wait for each other)
+            extra_arguments=["--HistoryManager.hist_file=:memory:"],
+        )
         self.pid = _kernel_pid(km)
         if self.pid is not None:
             with _PIDS_LOCK:
@@ -763,6 +769,13 @@ class _Kernel:
             with contextlib.suppress(Exception):
                 kc.stop_channels()
         if km is not None:
+            if pid is not None:
+                # Kill and reap it here: shutdown_kernel(now=True) would kill it too, then
+                # poll every 0.1 s until it is gone (0.1 s at the end of every build).
+                _kill_pid(pid)
+                proc = getattr(getattr(km, "provisioner", None), "process", None)
+                with contextlib.suppress(Exception):
+                    proc.wait(timeout=5)
             try:
                 self._sync(km.shutdown_kernel, now=True)
             except Exception as exc:  # already dead, or half started
@@ -793,12 +806,9 @@ class _Kernel:
         self.ensure_started()
         self.reset(spec.cwd)
         if spec.task == "indicators":
-            # then, while the other kernel may still compute the evaluation every report
-            # needs, what this kernel's first report would do once (tables, theme, font)
             code = (
-                "from xzlib.report.narrative import _indicators as _ind, warm_up as _wu\n"
+                "from xzlib.report.narrative import _indicators as _ind\n"
                 f"_ind({spec.data_dir!r})\n"
-                f"_wu({int(spec.year)}, data_dir={spec.data_dir!r})\n"
                 f"print({_RECORD_SEP!r} + '[]')\n"
             )
         elif spec.task == "evaluation":
