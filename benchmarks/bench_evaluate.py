@@ -33,7 +33,7 @@ import pandas as pd
 import xzlib as xz
 from xzlib.errors import UsageError
 from xzlib.evaluation import load_framework
-from xzlib.evaluation.composite import (
+from xzlib.evaluation.district import (
     AGGREGATIONS,
     NORMALISATIONS,
     TREATMENTS,
@@ -48,7 +48,7 @@ from xzlib.evaluation.composite import (
     simulate,
     treat,
 )
-from xzlib.evaluation.indicators import compute_values, data_years, load_tables, street_units
+from xzlib.evaluation.governance import compute_values, data_years, load_tables, street_units
 
 
 def timed(fn, repeat: int = 1) -> tuple[float, object]:

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 import xzlib as xz
 from xzlib.errors import UsageError
 from xzlib.evaluation import Evaluation, evaluate, indicators, load_framework
-from xzlib.evaluation import composite as cp
-from xzlib.evaluation.indicators import FRAMEWORK_PATH, kurtosis, parse_framework, skewness
+from xzlib.evaluation import district as cp
+from xzlib.evaluation.governance import FRAMEWORK_PATH, kurtosis, parse_framework, skewness
 
 S1, S2, S3 = "440402001", "440402002", "440402003"
 NINE = ["440402001", "440402002", "440402003", "440402004", "440402005", "440402006",

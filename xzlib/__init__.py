@@ -36,6 +36,7 @@ _API = {
     "awards": "reference",
     "indicators": "evaluation",
     "evaluate": "evaluation",
+    "composite": "evaluation",
     "reconcile": "evaluation",
     "XzError": "errors",
     "DataError": "errors",

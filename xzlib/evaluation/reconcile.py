@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UsageError, XzError
-from .indicators import _float, _strings, _years
+from .governance import _float, _strings, _years
 
 __all__ = ["FactMeasure", "MAPPING", "UNITS", "VERDICTS", "reconcile", "verdict"]
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UsageError
-from .indicators import (
+from .governance import (
     Framework,
     _street_names,
     compute_values,
