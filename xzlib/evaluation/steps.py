@@ -613,7 +613,7 @@ def normalise(data: pd.DataFrame, meta: Meta | pd.DataFrame | Mapping[str, int] 
 
 
 def _per_level(value, n: int, what: str) -> list:
-    if isinstance(value, list | tuple) and not (what == "dat_thresh" and value is None):
+    if isinstance(value, list | tuple):
         if len(value) != n:
             raise UsageError(f"{what} must be one value or one per aggregation level ({n}); "
                              f"got {len(value)}")
