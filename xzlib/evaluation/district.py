@@ -1,16 +1,13 @@
-"""The composite index, COINr-style: screen -> treat -> normalise -> aggregate.
+"""The governance evaluation of the streets: one instance of the general engine.
 
-Each step is one function with one job that takes and returns a units x indicators
-DataFrame (:func:`screen`, :func:`treat`, :func:`normalise`, :func:`aggregate`).  The
-nominal run chains them with the framework's defaults.  The Monte Carlo varies every
-uncertain assumption at once -- outlier treatment, normalisation, weights (+/-25 %),
-aggregation and one dropped indicator -- and is vectorised: the few distinct normalised
-matrices are computed once, every run is a gather, two matrix products and a comparison,
-with no Python loop per run.  First-order and total sensitivity indices come from a
-Saltelli design (Jansen estimators) over the five assumption groups.
-
-:func:`evaluate` returns an :class:`Evaluation`: plain DataFrames, picklable, with
-helpers that hand report notebooks plain Python types.
+:func:`evaluate` computes the indicators of ``framework.toml`` from the processed tables
+(:mod:`.governance`), screens them (:func:`screen`: coverage, data availability, no
+variation), then runs the general engine of :mod:`.results` and :mod:`.uncertainty` on a
+three-level framework (indicators -> the five dimensions -> the index): COINr's outlier
+treatment, min-max 0-100, weighted arithmetic means, and the Monte Carlo over outlier
+treatment, normalisation, aggregation, weights (+/-25 % at both levels) and one dropped
+indicator.  :func:`evaluate` returns an :class:`Evaluation`: plain DataFrames, picklable,
+with helpers that hand report notebooks plain Python types.
 """
 
 from __future__ import annotations
@@ -26,18 +23,20 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UsageError
+from . import uncertainty as mc
 from .governance import (
     Framework,
     _street_names,
     compute_values,
     indicator_table,
     is_synthetic,
-    kurtosis,
     load_framework,
     load_tables,
-    skewness,
     street_units,
 )
+from .meta import Meta
+from .results import Composite, composite
+from .steps import kurtosis, skewness
 
 __all__ = [
     "TREATMENTS",
@@ -46,40 +45,31 @@ __all__ = [
     "ASSUMPTIONS",
     "Screen",
     "screen",
-    "outlier_stats",
-    "treat",
-    "normalise",
-    "positive",
-    "aggregate",
-    "sample_design",
-    "simulate",
-    "rank_scores",
+    "governance_meta",
+    "nominal",
     "Evaluation",
     "evaluate",
     "evaluate_matrix",
 ]
 
-log = logging.getLogger("xzlib")
+logger = logging.getLogger(__name__)
 
-#: Outlier treatments; the first is the nominal one (COINr's default: winsorise, then log).
-TREATMENTS = ("winsorise", "none", "log")
+#: Outlier treatments; the first is the nominal one (COINr's default: winsorise, then
+#: ``log_CT``).
+TREATMENTS = ("winsorise", "none", "log_CT")
 #: Normalisations; the first (min-max 0-100) is the nominal one.
 NORMALISATIONS = ("minmax", "zscore", "rank", "dist2mean")
-#: Aggregations; the first (weighted arithmetic mean) is the nominal one.
+#: Aggregations; the first (weighted arithmetic mean) is the nominal one.  One method
+#: for both levels in a run.
 AGGREGATIONS = ("arithmetic", "geometric")
 #: Uncertain assumptions varied by the Monte Carlo (the factor groups of the sensitivity
 #: analysis), with Chinese and English labels.
-ASSUMPTIONS = {
-    "treatment": ("异常值处理", "Outlier treatment"),
-    "normalisation": ("标准化方法", "Normalisation"),
-    "aggregation": ("加总方法", "Aggregation"),
-    "weights": ("权重", "Weights"),
-    "dropped": ("剔除一个指标", "One indicator dropped"),
-}
+ASSUMPTIONS = {g: mc.ASSUMPTIONS[g] for g in
+               ("treatment", "normalisation", "aggregation", "weights", "dropped")}
 _STEP_LABELS = {
     "winsorise": ("缩尾（必要时取对数）", "winsorise (log if still skewed)"),
     "none": ("不处理", "none"),
-    "log": ("取对数", "log transform"),
+    "log_CT": ("取对数", "log transform"),
     "minmax": ("极差标准化 0-100", "min-max 0-100"),
     "zscore": ("Z分数", "z-score"),
     "rank": ("排序", "rank"),
@@ -149,379 +139,60 @@ def screen(values: pd.DataFrame, *, coverage: float = 2 / 3,
                     .astype(str) + "% of indicators")
     units = pd.DataFrame({"n_indicators": n_ind.astype(int), "availability": avail,
                           "ranked": ranked, "note": note}, index=x.index)
-    log.info("screen(coverage=%.3f, availability=%.3f): %d/%d indicators kept, %d/%d units ranked",
+    logger.info("screen(coverage=%.3f, availability=%.3f): %d/%d indicators kept, %d/%d units ranked",
              coverage, availability, len(kept), x.shape[1], int(ranked.sum()), len(x))
     return Screen(x.loc[ranked.to_numpy(), kept], ind, units)
-
-
-# --------------------------------------------------------------------------- treat
 
 
 def outlier_stats(values: pd.DataFrame, *, skew: float = 2.0, kurt: float = 3.5) -> pd.DataFrame:
     """Return skewness, excess kurtosis and the outlier flag of each indicator (column).
 
-    An indicator is flagged when ``abs(skew) > skew`` and ``kurtosis > kurt`` (COINr's
-    default rule).
+    An indicator is flagged when ``abs(skew) >= skew`` and ``kurtosis >= kurt`` (COINr's
+    rule, thresholds inclusive).
     """
     a = values.to_numpy(dtype=float)
     s, k = skewness(a, axis=0), kurtosis(a, axis=0)
-    flag = (np.abs(s) > skew) & (k > kurt)
+    flag = (np.abs(s) >= skew) & (k >= kurt)
     return pd.DataFrame({"skew": s, "kurtosis": k, "outlier": flag}, index=values.columns)
 
 
-def _log_ct(v: np.ndarray, positive_skew: bool) -> np.ndarray:
-    """COINr's compact log transform, increasing in ``v``; reflected for negative skew."""
-    lo, hi = np.nanmin(v), np.nanmax(v)
-    off = (hi - lo) / 100 or 1.0
-    return np.log(v - lo + off) if positive_skew else -np.log(hi - v + off)
+def _weights_record(meta: Meta) -> str | dict:
+    """``"equal"`` when siblings all weigh the same, else every weight (for the settings)."""
+    t = meta.table
+    equal = all(t.loc[meta.children(c), "weight"].nunique() <= 1 for c in t.index[t["level"] > 1])
+    return "equal" if equal else {c: float(w) for c, w in t["weight"].items() if t.at[c, "level"] < meta.n_levels}
 
 
-def _flagged(v: np.ndarray, skew: float, kurt: float) -> tuple[bool, float]:
-    s, k = float(skewness(v)), float(kurtosis(v))
-    return bool(abs(s) > skew and k > kurt), s
-
-
-def treat(values: pd.DataFrame, *, method: str = "winsorise", skew: float = 2.0,
-          kurt: float = 3.5, winmax: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Treat outliers, one indicator at a time.
+def governance_meta(fw: Framework, indicators: Iterable[str]) -> Meta:
+    """The three-level framework table of the governance index (indicators -> dimensions -> index).
 
     Parameters
     ----------
-    values : DataFrame
-        Units x indicators.
-    method : {"winsorise", "none", "log"}
-        ``winsorise`` (COINr's default): while an indicator is flagged (see
-        :func:`outlier_stats`) and at most ``winmax`` times, replace its most extreme
-        value(s) on the skewed side by the next value; if it is still flagged, use the
-        log transform of the original values instead.  ``log``: log-transform every
-        flagged indicator.  ``none``: leave values as they are.
-    skew, kurt : float
-        Thresholds of the outlier rule.
-    winmax : int
-        Maximum number of winsorisation steps per indicator.
-
-    Returns
-    -------
-    treated : DataFrame
-        A new frame; unflagged indicators are unchanged.
-    log : DataFrame
-        One row per indicator: ``treatment`` (``none``, ``winsorised``, ``log``) and
-        ``points`` (values winsorised).
+    fw : Framework
+        The parsed ``framework.toml``.
+    indicators : iterable of str
+        The indicators kept by the screen; dimensions left without one are dropped.
     """
-    if method not in TREATMENTS:
-        raise UsageError(f"method must be one of {', '.join(TREATMENTS)}; got {method!r}")
-    out = values.astype(float).copy()
-    rows = []
-    for col in out.columns:
-        v = out[col].to_numpy(dtype=float).copy()
-        ok = np.isfinite(v)
-        flagged, s0 = _flagged(v, skew, kurt)
-        how, points = "none", 0
-        if flagged and method == "log":
-            v[ok] = _log_ct(v[ok], s0 > 0)
-            how = "log"
-        elif flagged and method == "winsorise":
-            w = v.copy()
-            for _ in range(int(winmax)):
-                still, s = _flagged(w, skew, kurt)
-                if not still:
-                    break
-                vals = np.unique(w[ok])
-                if len(vals) < 2:
-                    break
-                if s > 0:
-                    hit = w == vals[-1]
-                    w[hit] = vals[-2]
-                else:
-                    hit = w == vals[0]
-                    w[hit] = vals[1]
-                points += int(hit.sum())
-            if _flagged(w, skew, kurt)[0]:
-                v[ok] = _log_ct(v[ok], s0 > 0)
-                how, points = "log", 0
-            else:
-                v, how = w, "winsorised"
-        out[col] = v
-        rows.append({"indicator": col, "treatment": how, "points": points})
-    log.debug("treat(method=%s, skew=%s, kurt=%s, winmax=%s)", method, skew, kurt, winmax)
-    return out, pd.DataFrame(rows, columns=["indicator", "treatment", "points"]).set_index("indicator")
+    keep = set(indicators)
+    inds = [i for i in fw.indicators if i.id in keep]
+    dims = [d for d in fw.dimensions if any(i.dimension == d.id for i in inds)]
+    rows = [{"code": i.id, "level": 1, "parent": i.dimension, "weight": i.weight,
+             "direction": i.direction, "name": i.label_en} for i in inds]
+    rows += [{"code": d.id, "level": 2, "parent": "index", "weight": d.weight, "direction": 1,
+              "name": d.label_en} for d in dims]
+    rows.append({"code": "index", "level": 3, "parent": None, "weight": 1.0, "direction": 1,
+                 "name": "Index"})
+    return Meta.from_frame(pd.DataFrame(rows))
 
 
-# --------------------------------------------------------------------------- normalise
-
-
-def _normalise_array(x: np.ndarray, direction: np.ndarray, method: str) -> np.ndarray:
-    """Normalise columns of ``x`` (units x indicators) after applying the direction."""
-    xd = x * direction[None, :]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if method == "minmax":
-            lo, hi = np.nanmin(xd, axis=0), np.nanmax(xd, axis=0)
-            rng = hi - lo
-            out = np.where(rng > 0, 100 * (xd - lo) / np.where(rng > 0, rng, 1), 50.0)
-            out = np.clip(out, 0.0, 100.0)   # rounding may give 100.00000000000001
-        elif method == "zscore":
-            mean = np.nanmean(xd, axis=0)
-            sd = np.nanstd(xd, axis=0, ddof=1)
-            out = np.where(sd > 0, (xd - mean) / np.where(sd > 0, sd, 1), 0.0)
-        elif method == "rank":
-            out = pd.DataFrame(xd).rank(axis=0, method="average").to_numpy(dtype=float)
-        elif method == "dist2mean":
-            mean = np.nanmean(xd, axis=0)
-            scale = np.nanmean(np.abs(x), axis=0)
-            out = np.where(scale > 0, 100 * (xd - mean) / np.where(scale > 0, scale, 1), 0.0)
-        else:
-            raise UsageError(f"method must be one of {', '.join(NORMALISATIONS)}; got {method!r}")
-    return np.where(np.isfinite(x), out, np.nan)
-
-
-def normalise(values: pd.DataFrame, directions: Mapping[str, int] | pd.Series,
-              method: str = "minmax") -> pd.DataFrame:
-    """Normalise each indicator (column) so that higher is better.
-
-    The direction is applied first (``x * direction``), then:
-
-    * ``minmax``: ``100 * (x - min) / (max - min)``, 0-100 (50 if all values are equal);
-    * ``zscore``: ``(x - mean) / sd`` (sample SD);
-    * ``rank``: rank among the units, 1 = worst (ties share the average rank);
-    * ``dist2mean``: ``100 * (x - mean) / mean(|x|)``, the percentage distance to the
-      district mean (for the non-negative rates of the framework, ``mean(|x|)`` is the
-      mean itself).
-
-    All four are invariant to rescaling an indicator by a positive constant, and
-    reversing the direction reverses the score (``100 - s``, ``-z``, ``n + 1 - r``,
-    ``-d``).
-
-    Parameters
-    ----------
-    values : DataFrame
-        Units x indicators.
-    directions : mapping or Series
-        +1 or -1 per indicator.
-    method : {"minmax", "zscore", "rank", "dist2mean"}
-
-    Returns
-    -------
-    DataFrame
-        Same shape, NaN where the value is missing.
-    """
-    d = np.array([int(directions[c]) for c in values.columns], dtype=float)
-    out = _normalise_array(values.to_numpy(dtype=float), d, method)
-    return pd.DataFrame(out, index=values.index, columns=values.columns)
-
-
-def _positive_array(s: np.ndarray) -> np.ndarray:
-    lo, hi = np.nanmin(s, axis=0), np.nanmax(s, axis=0)
-    rng = hi - lo
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(rng > 0, 1 + 99 * (s - lo) / np.where(rng > 0, rng, 1), 50.5)
-
-
-def positive(scores: pd.DataFrame) -> pd.DataFrame:
-    """Map each normalised indicator linearly onto [1, 100] for geometric aggregation.
-
-    The geometric mean needs strictly positive scores; the map keeps each indicator's
-    order and relative distances.
-    """
-    return pd.DataFrame(_positive_array(scores.to_numpy(dtype=float)), index=scores.index,
-                        columns=scores.columns)
-
-
-# --------------------------------------------------------------------------- aggregate
-
-
-def aggregate(scores: pd.DataFrame, groups: Mapping[str, str] | pd.Series | None = None,
-              weights: Mapping[str, float] | pd.Series | None = None,
-              method: str = "arithmetic") -> pd.DataFrame:
-    """Aggregate columns into groups by a weighted mean, skipping missing values.
-
-    Parameters
-    ----------
-    scores : DataFrame
-        Units x columns (normalised indicators, or dimension scores).
-    groups : mapping column -> group, optional
-        Default: one group called ``index``.
-    weights : mapping column -> weight, optional
-        Default: equal weights.  Weights of missing values are dropped and the rest
-        renormalised (available-case aggregation).
-    method : {"arithmetic", "geometric"}
-        Weighted arithmetic mean, or weighted geometric mean (scores must be > 0; use
-        :func:`positive`).
-
-    Returns
-    -------
-    DataFrame
-        Units x groups (in order of first appearance).
-
-    Raises
-    ------
-    UsageError
-        Unknown method, or non-positive scores for the geometric mean.
-    """
-    if method not in AGGREGATIONS:
-        raise UsageError(f"method must be one of {', '.join(AGGREGATIONS)}; got {method!r}")
-    cols = list(scores.columns)
-    g = [groups[c] for c in cols] if groups is not None else ["index"] * len(cols)
-    w = np.array([float(weights[c]) for c in cols] if weights is not None else [1.0] * len(cols))
-    x = scores.to_numpy(dtype=float)
-    if method == "geometric":
-        if np.nanmin(x) <= 0:
-            raise UsageError("geometric aggregation needs scores > 0; map them with positive()")
-        x = np.log(x)
-    out = {}
-    for grp in dict.fromkeys(g):
-        idx = [k for k, v in enumerate(g) if v == grp]
-        xs, ws = x[:, idx], w[idx]
-        ok = np.isfinite(xs)
-        den = (ok * ws).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            val = np.where(den > 0, np.where(ok, xs, 0) @ ws / den, np.nan)
-        out[grp] = np.exp(val) if method == "geometric" else val
-    return pd.DataFrame(out, index=scores.index)
-
-
-# --------------------------------------------------------------------------- Monte Carlo
-
-
-def sample_design(rng: np.random.Generator, runs: int, n_indicators: int, n_dimensions: int,
-                  spread: float = 0.25) -> dict[str, np.ndarray]:
-    """Draw ``runs`` independent combinations of the uncertain assumptions.
-
-    Returns
-    -------
-    dict of str to ndarray
-        ``treatment`` (index into :data:`TREATMENTS`), ``normalisation``
-        (:data:`NORMALISATIONS`), ``aggregation`` (:data:`AGGREGATIONS`), ``weights``
-        (runs x (indicators + dimensions) multipliers, uniform in 1 +/- spread) and
-        ``dropped`` (indicator index, or -1 for none; uniform over the p + 1 choices).
-    """
-    return {
-        "treatment": rng.integers(0, len(TREATMENTS), runs),
-        "normalisation": rng.integers(0, len(NORMALISATIONS), runs),
-        "aggregation": rng.integers(0, len(AGGREGATIONS), runs),
-        "weights": rng.uniform(1 - spread, 1 + spread, (runs, n_indicators + n_dimensions)),
-        "dropped": rng.integers(-1, n_indicators, runs),
-    }
-
-
-def _nominal_design(runs: int, p: int, m: int) -> dict[str, np.ndarray]:
-    z = np.zeros(runs, dtype=np.int64)
-    return {"treatment": z, "normalisation": z, "aggregation": z,
-            "weights": np.ones((runs, p + m)), "dropped": z - 1}
-
-
-def _variants(treated: list[np.ndarray], direction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All (treatment, normalisation, aggregation) score matrices, computed once.
-
-    Geometric variants hold ``log(positive(score))`` so that every run aggregates by a
-    weighted arithmetic mean (of logs, for geometric runs) and ranks need no ``exp``.
-    """
-    n, p = treated[0].shape
-    mask = np.isfinite(treated[0])
-    out = np.empty((len(TREATMENTS), len(NORMALISATIONS), len(AGGREGATIONS), n, p))
-    for t, x in enumerate(treated):
-        for k, method in enumerate(NORMALISATIONS):
-            s = _normalise_array(x, direction, method)
-            out[t, k, 0] = s
-            out[t, k, 1] = np.log(_positive_array(s))
-    out = np.where(mask, out, 0.0)
-    return out.reshape(-1, n, p), mask
-
-
-def simulate(variants: np.ndarray, mask: np.ndarray, groups: np.ndarray, weights: np.ndarray,
-             dim_weights: np.ndarray, design: Mapping[str, np.ndarray], *,
-             chunk: int = 4096, dimensions: bool = False):
-    """Composite scores of every run of ``design`` (vectorised over runs).
-
-    Parameters
-    ----------
-    variants : ndarray (T*K*A, n, p)
-        From ``_variants``: scores per treatment, normalisation and aggregation, 0 where
-        missing.
-    mask : ndarray (n, p) of bool
-        Where values exist.
-    groups : ndarray (p,) of int
-        Dimension index of each indicator.
-    weights, dim_weights : ndarray (p,), (m,)
-        Nominal weights.
-    design : dict
-        From :func:`sample_design`.
-    chunk : int
-        Runs per vectorised block (bounds memory).
-    dimensions : bool
-        Also return the dimension scores (runs x n x m).
-
-    Returns
-    -------
-    ndarray (runs, n)
-        Index scores (for geometric runs, the log of the geometric index; monotone, so
-        ranks are unaffected).  With ``dimensions=True`` a tuple (index, dimensions).
-    """
-    n, p = mask.shape
-    m = int(groups.max()) + 1
-    G = np.zeros((p, m))
-    G[np.arange(p), groups] = 1.0
-    H = (mask[:, :, None] * G[None]).transpose(1, 0, 2).reshape(p, n * m)
-    R = len(design["treatment"])
-    var = ((design["treatment"] * len(NORMALISATIONS) + design["normalisation"])
-           * len(AGGREGATIONS) + design["aggregation"])
-    W = weights[None, :] * design["weights"][:, :p]
-    drop = design["dropped"]
-    hit = drop >= 0
-    W[np.flatnonzero(hit), drop[hit]] = 0.0
-    Dw = dim_weights[None, :] * design["weights"][:, p:]
-    scores = np.empty((R, n))
-    dims = np.empty((R, n, m)) if dimensions else None
-    for a in range(0, R, chunk):
-        b = min(a + chunk, R)
-        c = b - a
-        S = variants[var[a:b]]                                   # (c, n, p)
-        num = ((S * W[a:b, None, :]).reshape(c * n, p) @ G).reshape(c, n, m)
-        den = (W[a:b] @ H).reshape(c, n, m)
-        ok = den > 0
-        D = np.where(ok, num / np.where(ok, den, 1.0), 0.0)
-        dw = Dw[a:b, None, :] * ok
-        tot = dw.sum(axis=2)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scores[a:b] = np.where(tot > 0, (D * dw).sum(axis=2) / np.where(tot > 0, tot, 1), np.nan)
-        if dimensions:
-            dims[a:b] = np.where(ok, D, np.nan)
-    return (scores, dims) if dimensions else scores
-
-
-def rank_scores(scores: np.ndarray, *, chunk: int = 4096,
-                pairwise: bool = False):
-    """Rank units within each run (row): 1 + number of units with a higher score.
-
-    Ties (within a relative 1e-9) share the best rank; missing scores rank last.  With
-    ``pairwise=True`` also return the (n, n) count of runs in which unit i scored higher
-    than unit j.
-    """
-    s = np.where(np.isfinite(scores), scores, -np.inf)
-    R, n = s.shape
-    ranks = np.empty((R, n), dtype=np.int16)
-    counts = np.zeros((n, n), dtype=np.int64)
-    for a in range(0, R, chunk):
-        x = s[a:a + chunk]
-        fin = np.where(np.isfinite(x), np.abs(x), 0.0)
-        tol = 1e-9 * (1.0 + fin.max(axis=1))
-        higher = x[:, None, :] > x[:, :, None] + tol[:, None, None]   # [r, i, j]: j beats i
-        ranks[a:a + chunk] = 1 + higher.sum(axis=2)
-        if pairwise:
-            counts += higher.sum(axis=0).T
-    return (ranks, counts) if pairwise else ranks
-
-
-def _sobol(y: dict[str, np.ndarray], names: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
-    """First-order (Saltelli 2010) and total (Jansen 1999) indices per output column."""
-    ya, yb = y["A"].astype(float), y["B"].astype(float)
-    var = np.var(np.concatenate([ya, yb]), axis=0)
-    first, total = [], []
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for name in names:
-            yab = y[name].astype(float)
-            first.append(np.where(var > 0, np.mean(yb * (yab - ya), axis=0) / var, np.nan))
-            total.append(np.where(var > 0, np.mean((ya - yab) ** 2, axis=0) / (2 * var), np.nan))
-    return np.clip(np.array(first), 0, 1), np.clip(np.array(total), 0, 1)
+def nominal(values: pd.DataFrame, fw: Framework) -> Composite:
+    """The nominal governance composite of screened values (ranked streets x kept indicators)."""
+    s = fw.settings
+    return composite(
+        values, governance_meta(fw, values.columns),
+        treat={"method": "winsorise", "winmax": int(s["winmax"]), "skew_thresh": float(s["skew"]),
+               "kurt_thresh": float(s["kurtosis"]), "log": "log_CT"},
+        normalise={"method": "minmax", "l_u": (0.0, 100.0)}, aggregate="arithmetic")
 
 
 # --------------------------------------------------------------------------- result
@@ -594,6 +265,13 @@ class Evaluation:
         framework version, nominal choices).
     synthetic : bool
         Whether the data is the synthetic sample (示例数据).
+    coherence : DataFrame
+        Statistical coherence of the nominal index (see :func:`coherence_table`): one
+        row per indicator and dimension, ``code``, ``level``, ``label_zh``, ``label_en``,
+        ``parent``, ``corr_parent``, ``corr_index``, ``n``, ``flag``.
+    alpha : DataFrame
+        Cronbach's alpha of each dimension and of the index: ``code``, ``level``,
+        ``label_zh``, ``label_en``, ``n_children``, ``alpha``, ``flag``.
     """
 
     year: int | None
@@ -610,6 +288,8 @@ class Evaluation:
     labels: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
     synthetic: bool = False
+    coherence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    alpha: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __repr__(self) -> str:
         ranked = int(self.ranks["ranked"].sum()) if len(self.ranks) else 0
@@ -701,6 +381,43 @@ class Evaluation:
             "sensitivity": _records(sens.drop(columns="street_code")),
         }
 
+    def coherence_table(self) -> pd.DataFrame:
+        """The coherence table a report shows: one row per dimension and indicator.
+
+        Returns
+        -------
+        DataFrame
+            In framework order, each dimension followed by its indicators:
+            ``level`` (2 dimension, 1 indicator), ``code``, ``label_zh``, ``label_en``,
+            ``parent`` (the dimension of an indicator, ``index`` for a dimension),
+            ``corr_parent`` (Pearson correlation with it over the ranked streets),
+            ``corr_index`` (with the index), ``alpha`` (Cronbach's alpha of the
+            dimension's indicators; NaN on indicator rows), ``flag`` (``negative`` or
+            ``weak`` correlation with the parent, ``low`` alpha, joined by ``;``).
+        """
+        cols = ["level", "code", "label_zh", "label_en", "parent", "corr_parent", "corr_index",
+                "alpha", "flag"]
+        if self.coherence.empty:
+            return pd.DataFrame(columns=cols)
+        c = self.coherence.set_index("code")
+        a = self.alpha.set_index("code")
+        rows = []
+        for dim in c.index[c["level"] == 2]:
+            flags = [f for f in (c.at[dim, "flag"], a.at[dim, "flag"] if dim in a.index else "") if f]
+            rows.append({"level": 2, "code": dim, "label_zh": c.at[dim, "label_zh"],
+                         "label_en": c.at[dim, "label_en"], "parent": c.at[dim, "parent"],
+                         "corr_parent": c.at[dim, "corr_parent"],
+                         "corr_index": c.at[dim, "corr_index"],
+                         "alpha": a.at[dim, "alpha"] if dim in a.index else np.nan,
+                         "flag": ";".join(flags)})
+            for ind in c.index[(c["level"] == 1) & (c["parent"] == dim)]:
+                rows.append({"level": 1, "code": ind, "label_zh": c.at[ind, "label_zh"],
+                             "label_en": c.at[ind, "label_en"], "parent": dim,
+                             "corr_parent": c.at[ind, "corr_parent"],
+                             "corr_index": c.at[ind, "corr_index"], "alpha": np.nan,
+                             "flag": c.at[ind, "flag"]})
+        return pd.DataFrame(rows, columns=cols)
+
     def to_dict(self) -> dict:
         """Return everything as plain Python types (JSON-serialisable)."""
         pw = {str(a): {str(b): _plain(v) for b, v in row.items()}
@@ -722,6 +439,8 @@ class Evaluation:
             "sensitivity_streets": _records(self.sensitivity_streets),
             "strengths": _records(self.strengths),
             "similar": _records(self.similar),
+            "coherence": _records(self.coherence),
+            "alpha": _records(self.alpha),
         }
 
 
@@ -840,40 +559,24 @@ def evaluate_matrix(
     kept = list(X.columns)
     units = list(X.index)
     n, p = X.shape
-    direction = meta.loc[kept, "direction"].to_numpy(dtype=float)
-    w0 = meta.loc[kept, "weight"].to_numpy(dtype=float)
     dims = [d for d in dmeta.index if d in set(meta.loc[kept, "dimension"])]
     m = len(dims)
-    groups = np.array([dims.index(d) for d in meta.loc[kept, "dimension"]])
-    dw0 = dmeta.loc[dims, "weight"].to_numpy(dtype=float)
 
-    # 2. treat (all variants once: they are few)
-    treated, tlog = {}, None
-    for t in TREATMENTS:
-        treated[t], lg = treat(X, method=t, skew=s["skew"], kurt=s["kurtosis"], winmax=s["winmax"])
-        if t == TREATMENTS[0]:
-            tlog = lg
+    # 2-4. nominal run: the general engine on indicators -> dimensions -> index
+    comp = nominal(X, fw)
+    tlog = comp.details["treat"]
+    norm = comp.dsets["Normalised"]
+    dscore = comp.scores[dims]
+    index = comp.index
+    nominal_rank = mc.rank_scores(index.to_numpy()[None, :])[0].astype(int)
 
-    # 3-4. nominal run, step by step (COINr style)
-    norm = normalise(treated[TREATMENTS[0]], meta["direction"], NORMALISATIONS[0])
-    dscore = aggregate(norm, meta.loc[kept, "dimension"], meta.loc[kept, "weight"], AGGREGATIONS[0])
-    dscore = dscore[[d for d in dims if d in dscore.columns]]
-    index = aggregate(dscore, None, dmeta.loc[dims, "weight"], AGGREGATIONS[0])["index"]
-    nominal_rank = rank_scores(index.to_numpy()[None, :])[0].astype(int)
-
-    # 5. Monte Carlo (A) and, for the sensitivity indices, B and the A_B^(g) hybrids
-    variants, mask = _variants([treated[t].to_numpy(dtype=float) for t in TREATMENTS], direction)
-    rng = np.random.default_rng(seed)
-    A = sample_design(rng, runs, p, m, s["weight_spread"])
-    parts = {"A": A}
-    if sensitivity:
-        B = sample_design(rng, runs, p, m, s["weight_spread"])
-        parts["B"] = B
-        for g in ASSUMPTIONS:
-            parts[g] = {**A, g: B[g]}
-    scores, dim_runs = simulate(variants, mask, groups, w0, dw0, A, dimensions=True)
-    ranks_a, counts = rank_scores(scores, pairwise=True)
-    ranks_a = ranks_a.astype(int)
+    # 5-6. Monte Carlo and sensitivity (Saltelli design), vectorised by the general engine
+    spread = float(s["weight_spread"])
+    u = mc.monte_carlo(
+        comp, runs, seed, treatment=list(TREATMENTS[1:]), normalisation=list(NORMALISATIONS[1:]),
+        aggregation=list(AGGREGATIONS[1:]), per_level=False, weights={1: spread, 2: spread},
+        drop=True, sensitivity=sensitivity, top=int(s["top"]), levels=(2,))
+    ranks_a = u.ranks.astype(int)
     q05, q50, q95 = np.quantile(ranks_a, [0.05, 0.5, 0.95], axis=0, method="inverted_cdf")
     top = int(s["top"])
     p_top = (ranks_a <= top).mean(axis=0)
@@ -881,28 +584,31 @@ def evaluate_matrix(
     mas = np.abs(ranks_a - nominal_rank[None, :]).mean(axis=0)
 
     # dimension rank intervals over the same runs
+    dim_runs = u.levels[2]
+    dim_pos = [comp.meta.codes(2).index(d) for d in dims]
     dim_q = np.full((2, n, m), np.nan)
-    for j in range(m):
-        rk = rank_scores(dim_runs[:, :, j]).astype(float)
-        rk[~np.isfinite(dim_runs[:, :, j])] = np.nan
+    for j, dj in enumerate(dim_pos):
+        rk = mc.rank_scores(dim_runs[:, :, dj]).astype(float)
+        rk[~np.isfinite(dim_runs[:, :, dj])] = np.nan
         dim_q[:, :, j] = np.nanquantile(rk, [0.05, 0.95], axis=0, method="inverted_cdf")
     del dim_runs
 
-    # 6. sensitivity (Saltelli design: A, B and the A_B hybrids; Saltelli/Jansen estimators)
-    n_eval = runs
-    if sensitivity:
-        rest = {k: np.concatenate([d[k] for name, d in parts.items() if name != "A"]) for k in A}
-        ranks_rest = rank_scores(simulate(variants, mask, groups, w0, dw0, rest)).astype(float)
-        n_eval += len(ranks_rest)
-        y = {"A": ranks_a.astype(float)}
-        y.update({k: ranks_rest[i * runs:(i + 1) * runs]
-                  for i, k in enumerate(k for k in parts if k != "A")})
-        first, total = _sobol(y, ASSUMPTIONS)
-        ymas = {k: np.abs(v - nominal_rank[None, :]).mean(axis=1, keepdims=True) for k, v in y.items()}
-        f_all, t_all = _sobol(ymas, ASSUMPTIONS)
-    else:
-        first = total = np.full((len(ASSUMPTIONS), n), np.nan)
-        f_all = t_all = np.full((len(ASSUMPTIONS), 1), np.nan)
+    n_eval = u.settings["model_evaluations"]
+    first = np.full((len(ASSUMPTIONS), n), np.nan)
+    total = first.copy()
+    f_all = np.full((len(ASSUMPTIONS), 1), np.nan)
+    t_all = f_all.copy()
+    order = list(ASSUMPTIONS)
+    for _, r in u.sensitivity.iterrows():
+        k = order.index(r["assumption"])
+        f_all[k, 0], t_all[k, 0] = r["first_order"], r["total"]
+    if len(u.sensitivity_units):
+        su = u.sensitivity_units
+        upos = {c: i for i, c in enumerate(units)}
+        for code, g, f1, tt in zip(su["uCode"], su["assumption"], su["first_order"], su["total"],
+                                   strict=True):
+            first[order.index(g), upos[code]] = f1
+            total[order.index(g), upos[code]] = tt
 
     # ---- assemble
     all_codes = list(values.index)
@@ -958,7 +664,7 @@ def evaluate_matrix(
     scrt["treatment"] = "none"
     scrt["points"] = 0
     scrt.loc[tlog.index, "treatment"] = tlog["treatment"]
-    scrt.loc[tlog.index, "points"] = tlog["points"].to_numpy()
+    scrt.loc[tlog.index, "points"] = tlog["winsorised"].to_numpy()
     scrt = meta[["dimension", "label_zh", "label_en"]].join(scrt, how="inner")
     scrt = scrt.reset_index(names="indicator")
 
@@ -979,7 +685,7 @@ def evaluate_matrix(
     it["kept"] = it["indicator"].isin(kept)
     it = it.reset_index(drop=True)
 
-    pairwise = pd.DataFrame(counts / runs, index=units, columns=units)
+    pairwise = u.pairwise.copy()
     pairwise.index.name = "street_code"
     rank_counts = pd.DataFrame(
         np.stack([np.bincount(ranks_a[:, i], minlength=n + 1)[1:] for i in range(n)]),
@@ -1017,18 +723,30 @@ def evaluate_matrix(
         **{k: (dict(v) if isinstance(v, Mapping) else v) for k, v in s.items()},
         "framework_version": fw.version, "framework_source": fw.source,
         "nominal": {"treatment": TREATMENTS[0], "normalisation": NORMALISATIONS[0],
-                    "aggregation": AGGREGATIONS[0], "weights": "equal", "dropped": None},
+                    "aggregation": AGGREGATIONS[0], "weights": _weights_record(comp.meta),
+                    "dropped": None},
+        "monte_carlo": u.settings,
         "treatments": list(TREATMENTS), "normalisations": list(NORMALISATIONS),
         "aggregations": list(AGGREGATIONS), "kept_indicators": kept, "dimensions": dims,
         "n_ranked": n, "xzlib_version": __version__,
     }
-    log.info("evaluate(year=%s, runs=%d, seed=%d): %d streets ranked on %d indicators in %d "
+    coh = comp.coherence()
+    corr = coh.correlations.copy()
+    alpha = coh.alpha.copy()
+    lab = {**{i: (meta.at[i, "label_zh"], meta.at[i, "label_en"]) for i in meta.index},
+           **{d: (dmeta.at[d, "label_zh"], dmeta.at[d, "label_en"]) for d in dmeta.index},
+           "index": ("综合指数", "Index")}
+    for df in (corr, alpha):
+        df.insert(2, "label_zh", [lab[c][0] for c in df["code"]])
+        df.insert(3, "label_en", [lab[c][1] for c in df["code"]])
+    corr, alpha = corr.drop(columns="name"), alpha.drop(columns="name")
+    logger.info("evaluate(year=%s, runs=%d, seed=%d): %d streets ranked on %d indicators in %d "
              "dimensions", year, runs, seed, n, p, m)
     return Evaluation(year=year, ranks=ranks, dimensions=dimensions, indicators=it,
                       screening=scrt, pairwise=pairwise, rank_counts=rank_counts,
                       sensitivity=sens, sensitivity_streets=sens_streets, strengths=strengths,
                       similar=similar, labels=labels, settings=settings_out,
-                      synthetic=bool(synthetic))
+                      synthetic=bool(synthetic), coherence=corr, alpha=alpha)
 
 
 def evaluate(

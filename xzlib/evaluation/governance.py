@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UsageError, XzError
+from .steps import kurtosis, skewness
 
 __all__ = [
     "indicators",
@@ -41,7 +42,7 @@ __all__ = [
     "FRAMEWORK_PATH",
 ]
 
-log = logging.getLogger("xzlib")
+logger = logging.getLogger(__name__)
 
 #: The framework shipped with xzlib.
 FRAMEWORK_PATH = Path(__file__).with_name("framework.toml")
@@ -414,45 +415,6 @@ def load_framework(path: str | Path | Framework | None = None) -> Framework:
         raise UsageError(f"{p.name} is not valid TOML: {exc}") from None
 
 
-# --------------------------------------------------------------------------- statistics
-
-
-def skewness(a: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Sample skewness along ``axis`` ignoring NaN (adjusted Fisher-Pearson, as pandas/Excel).
-
-    NaN where fewer than 3 values or no spread.
-    """
-    a = np.asarray(a, dtype=float)
-    n = np.sum(np.isfinite(a), axis=axis, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.nansum(a, axis=axis, keepdims=True) / n
-        d = a - mean
-        m2 = np.nansum(d**2, axis=axis, keepdims=True) / n
-        m3 = np.nansum(d**3, axis=axis, keepdims=True) / n
-        g1 = m3 / m2**1.5
-        out = g1 * np.sqrt(n * (n - 1)) / (n - 2)
-        out = np.where((n >= 3) & (m2 > 1e-14 * (1 + mean**2)), out, np.nan)
-    return np.squeeze(out, axis=axis)
-
-
-def kurtosis(a: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Sample excess kurtosis along ``axis`` ignoring NaN (as pandas ``kurt``/Excel ``KURT``).
-
-    NaN where fewer than 4 values or no spread.
-    """
-    a = np.asarray(a, dtype=float)
-    n = np.sum(np.isfinite(a), axis=axis, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.nansum(a, axis=axis, keepdims=True) / n
-        d = a - mean
-        m2 = np.nansum(d**2, axis=axis, keepdims=True) / n
-        m4 = np.nansum(d**4, axis=axis, keepdims=True) / n
-        g2 = m4 / m2**2 - 3
-        out = ((n + 1) * g2 + 6) * (n - 1) / ((n - 2) * (n - 3))
-        out = np.where((n >= 4) & (m2 > 1e-14 * (1 + mean**2)), out, np.nan)
-    return np.squeeze(out, axis=axis)
-
-
 # --------------------------------------------------------------------------- tables
 
 
@@ -605,7 +567,7 @@ def prepare_tables(
             lo = ys - windows.get(table, 1) + 1
             keep &= np.any((yrs[:, None] >= lo[None, :]) & (yrs[:, None] <= ys[None, :]), axis=1)
         if table == "awards" and (~np.isfinite(yrs)).any():
-            log.debug("awards: %d undated award(s) cannot be placed in a year",
+            logger.debug("awards: %d undated award(s) cannot be placed in a year",
                       int((~np.isfinite(yrs)).sum()))
         src = df.loc[keep] if not keep.all() else df
         frame = pd.DataFrame({"_year": yrs[keep].astype(int)}, index=src.index)
@@ -621,7 +583,7 @@ def prepare_tables(
             frame[c] = src[c]
         placed = frame["_street"].notna().to_numpy()
         if not placed.all():
-            log.debug("%s: %d row(s) without a street are not counted", table, int((~placed).sum()))
+            logger.debug("%s: %d row(s) without a street are not counted", table, int((~placed).sum()))
         frame = frame[placed].reset_index(drop=True)
         out[table] = frame
     if "awards" in out and out["awards"] is not None:
@@ -827,7 +789,7 @@ def indicator_table(values: pd.DataFrame, framework: Framework) -> pd.DataFrame:
                          index=wide.index)
     df = df.merge(stats, left_on=["year", "indicator"], right_index=True, how="left")
     s = framework.settings
-    df["outlier"] = ((df["skew"].abs() > s["skew"]) & (df["kurtosis"] > s["kurtosis"])).fillna(False)
+    df["outlier"] = ((df["skew"].abs() >= s["skew"]) & (df["kurtosis"] >= s["kurtosis"])).fillna(False)
     prev = df[["year", "street_code", "indicator", "value"]].assign(year=df["year"] + 1)
     df = df.merge(prev.rename(columns={"value": "_prev"}), on=["year", "street_code", "indicator"],
                   how="left")
@@ -872,7 +834,7 @@ def load_tables(tables: Mapping[str, pd.DataFrame | None] | None = None, *,
         out = {name: tables.get(name) for name in (*PROGRAMME_TABLES, "awards")}
         for name, df in tables.items():
             if name not in out:
-                log.debug("ignoring table %r (not used by the evaluation)", name)
+                logger.debug("ignoring table %r (not used by the evaluation)", name)
             elif df is not None and not isinstance(df, pd.DataFrame):
                 raise UsageError(f"tables[{name!r}] must be a DataFrame")
         return out
@@ -884,7 +846,7 @@ def load_tables(tables: Mapping[str, pd.DataFrame | None] | None = None, *,
 
         out["awards"] = reference.awards()
     except (ImportError, AttributeError, OSError, XzError) as exc:
-        log.info("awards not available (%s); the awards indicator is screened out", exc)
+        logger.info("awards not available (%s); the awards indicator is screened out", exc)
         out["awards"] = None
     return out
 
@@ -969,7 +931,7 @@ def indicators(
         assessment       str       ``better``/``worse`` (flag read with the direction)
         benchmark        float     optional target (e.g. 100 %)
         skew, kurtosis   float     across streets (sample skewness, excess kurtosis)
-        outlier          bool      abs(skew) > 2 and kurtosis > 3.5 (settings)
+        outlier          bool      abs(skew) >= 2 and kurtosis >= 3.5 (settings)
         change           float     value minus the previous year's value
         ===============  ========  ===============================================
 
