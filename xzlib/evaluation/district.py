@@ -47,6 +47,7 @@ __all__ = [
     "screen",
     "governance_meta",
     "nominal",
+    "monte_carlo_options",
     "Evaluation",
     "evaluate",
     "evaluate_matrix",
@@ -183,6 +184,19 @@ def governance_meta(fw: Framework, indicators: Iterable[str]) -> Meta:
     rows.append({"code": "index", "level": 3, "parent": None, "weight": 1.0, "direction": 1,
                  "name": "Index"})
     return Meta.from_frame(pd.DataFrame(rows))
+
+
+def monte_carlo_options(settings: Mapping) -> dict:
+    """What the governance Monte Carlo varies (keyword arguments of :func:`.uncertainty.plan`).
+
+    The alternatives of :data:`TREATMENTS`, :data:`NORMALISATIONS` and
+    :data:`AGGREGATIONS` (one method for both levels in a run), every indicator and
+    dimension weight within ``settings["weight_spread"]`` of nominal, one indicator dropped.
+    """
+    spread = float(settings["weight_spread"])
+    return {"treatment": list(TREATMENTS[1:]), "normalisation": list(NORMALISATIONS[1:]),
+            "aggregation": list(AGGREGATIONS[1:]), "per_level": False,
+            "weights": {1: spread, 2: spread}, "drop": True}
 
 
 def nominal(values: pd.DataFrame, fw: Framework) -> Composite:
@@ -571,11 +585,8 @@ def evaluate_matrix(
     nominal_rank = mc.rank_scores(index.to_numpy()[None, :])[0].astype(int)
 
     # 5-6. Monte Carlo and sensitivity (Saltelli design), vectorised by the general engine
-    spread = float(s["weight_spread"])
-    u = mc.monte_carlo(
-        comp, runs, seed, treatment=list(TREATMENTS[1:]), normalisation=list(NORMALISATIONS[1:]),
-        aggregation=list(AGGREGATIONS[1:]), per_level=False, weights={1: spread, 2: spread},
-        drop=True, sensitivity=sensitivity, top=int(s["top"]), levels=(2,))
+    u = mc.monte_carlo(comp, runs, seed, sensitivity=sensitivity, top=int(s["top"]), levels=(2,),
+                       **monte_carlo_options(s))
     ranks_a = u.ranks.astype(int)
     q05, q50, q95 = np.quantile(ranks_a, [0.05, 0.5, 0.95], axis=0, method="inverted_cdf")
     top = int(s["top"])
