@@ -233,6 +233,8 @@ def test_more_normalisations_hand_computed():
     x = pd.DataFrame({"a": [2.0, 4, 6, np.nan, 10], "b": [1.0, 1, 3, 4, 5]}, index=list("pqrst"))
     d = {"a": 1, "b": -1}
     np.testing.assert_allclose(steps.normalise(x, d, "fracmax")["a"], [0.2, 0.4, 0.6, np.nan, 1])
+    np.testing.assert_allclose(steps.normalise(x, d, "scaled", npara=(0, 20), scale_factor=10)["a"],
+                               [1, 2, 3, np.nan, 5])
     np.testing.assert_allclose(steps.normalise(x, d, "dist2max")["a"], [0, 0.25, 0.5, np.nan, 1])
     np.testing.assert_allclose(steps.normalise(x, d, "borda")["b"], [3, 3, 2, 1, 0])
     np.testing.assert_allclose(steps.normalise(x, d, "prank")["b"], [0.75, 0.75, 0.5, 0.25, 0])

@@ -46,7 +46,8 @@ _ALLOWED = {
     "screen": {"dat_thresh", "nonzero_thresh", "unit_screen", "force"},
     "treat": {"method", "winmax", "skew_thresh", "kurt_thresh", "log", "force_win",
               "combine_treat", "indicators"},
-    "normalise": {"method", "indicators", "l_u", "m_sd", "ties", "ref", "cap_max", "scale"},
+    "normalise": {"method", "indicators", "l_u", "m_sd", "npara", "scale_factor", "ties", "ref",
+                  "cap_max", "scale"},
     "aggregate": {"method", "dat_thresh", "weights"},
 }
 

@@ -38,8 +38,8 @@ TREATMENTS = ("winsorise", "log_CT", "log_CT_plus", "none")
 #: Log transforms usable as the fallback of winsorisation.
 LOG_TRANSFORMS = ("log_CT", "log_CT_plus")
 #: Normalisations (COINr's n_* functions, plus the distance to the mean).
-NORMALISATIONS = ("minmax", "zscore", "rank", "prank", "borda", "goalposts", "dist2max",
-                  "dist2targ", "dist2ref", "fracmax", "dist2mean", "none")
+NORMALISATIONS = ("minmax", "zscore", "scaled", "rank", "prank", "borda", "goalposts",
+                  "dist2max", "dist2targ", "dist2ref", "fracmax", "dist2mean", "none")
 #: Aggregations (COINr's a_amean, a_gmean, a_hmean).
 AGGREGATIONS = ("arithmetic", "geometric", "harmonic")
 #: Tie rules of rank normalisations (R's ``ties.method`` that pandas shares).
@@ -48,7 +48,7 @@ RANK_TIES = ("min", "average", "max", "first")
 _ALIASES = {
     "i_mean": "mean", "i_median": "median", "i_mean_grp": "group_mean",
     "i_median_grp": "group_median", "n_minmax": "minmax", "n_zscore": "zscore",
-    "n_rank": "rank", "n_prank": "prank", "n_borda": "borda", "n_goalposts": "goalposts",
+    "n_scaled": "scaled", "n_rank": "rank", "n_prank": "prank", "n_borda": "borda", "n_goalposts": "goalposts",
     "n_dist2max": "dist2max", "n_dist2targ": "dist2targ", "n_dist2ref": "dist2ref",
     "n_fracmax": "fracmax", "a_amean": "arithmetic", "a_gmean": "geometric",
     "a_hmean": "harmonic", "winsorize": "winsorise",
@@ -490,6 +490,9 @@ def _normalise_columns(x: np.ndarray, method: str, p: dict, meta_cols: dict) -> 
         if method == "zscore":
             m, s = p.get("m_sd", (0.0, 1.0))
             return (x - np.nanmean(x, axis=0)) / np.nanstd(x, axis=0, ddof=1) * s + m
+        if method == "scaled":
+            a, b = p.get("npara", (0.0, 100.0))
+            return (x - a) / (b - a) * p.get("scale_factor", 100.0)
         if method in ("rank", "prank", "borda"):
             r = _rank(x, p.get("ties", "min"))
             if method == "rank":
@@ -540,7 +543,7 @@ def _normalise_columns(x: np.ndarray, method: str, p: dict, meta_cols: dict) -> 
     raise UsageError(f"normalise method must be one of {', '.join(NORMALISATIONS)}; got {method!r}")
 
 
-_NORM_PARAMS = {"minmax": {"l_u"}, "zscore": {"m_sd"}, "rank": {"ties"}, "prank": {"ties"},
+_NORM_PARAMS = {"minmax": {"l_u"}, "zscore": {"m_sd"}, "scaled": {"npara", "scale_factor"}, "rank": {"ties"}, "prank": {"ties"},
                 "borda": {"ties"}, "dist2ref": {"ref", "cap_max"}, "dist2targ": {"cap_max"},
                 "goalposts": {"scale"}}
 
@@ -565,6 +568,8 @@ def normalise(data: pd.DataFrame, meta: Meta | pd.DataFrame | Mapping[str, int] 
         ============  ==========================================  =======================
         minmax        (x - min) / (max - min) * (u - l) + l       ``l_u=(0, 100)``
         zscore        (x - mean) / sd * s + m  (sample sd)        ``m_sd=(0, 1)``
+        scaled        (x - a) / (b - a) * scale_factor            ``npara=(0, 100)``,
+                                                                  ``scale_factor=100``
         rank          rank, 1 = lowest                            ``ties="min"``
         prank         (rank - 1) / (n - 1)                        ``ties="min"``
         borda         rank - 1                                    ``ties="min"``
