@@ -15,9 +15,8 @@ from hypothesis import strategies as st
 
 import xzlib as xz
 from xzlib.errors import UsageError
-from xzlib.evaluation import Evaluation, evaluate, indicators, load_framework
+from xzlib.evaluation import Evaluation, evaluate, indicators, load_framework, steps
 from xzlib.evaluation import district as cp
-from xzlib.evaluation import steps
 from xzlib.evaluation import uncertainty as mc
 from xzlib.evaluation.governance import FRAMEWORK_PATH, parse_framework
 from xzlib.evaluation.steps import kurtosis, skewness

@@ -82,21 +82,28 @@ def _matrix(data: pd.DataFrame, what: str) -> pd.DataFrame:
 # --------------------------------------------------------------------------- statistics
 
 
-def skewness(a: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Sample skewness ignoring NaN (adjusted Fisher-Pearson; COINr's ``skew``, pandas, Excel).
-
-    NaN where fewer than 3 values or no spread.
-    """
+def _moments(a: np.ndarray, axis: int, k: int):
+    """n, mean, m2 and the k-th central moment along ``axis`` ignoring NaN (keepdims)."""
     a = np.asarray(a, dtype=float)
     n = np.sum(np.isfinite(a), axis=axis, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.nansum(a, axis=axis, keepdims=True) / n
         d = a - mean
         m2 = np.nansum(d**2, axis=axis, keepdims=True) / n
-        m3 = np.nansum(d**3, axis=axis, keepdims=True) / n
+        mk = np.nansum(d**k, axis=axis, keepdims=True) / n
+    spread = m2 > 1e-14 * (1 + mean**2)
+    return n, m2, mk, spread
+
+
+def skewness(a: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Sample skewness ignoring NaN (adjusted Fisher-Pearson; COINr's ``skew``, pandas, Excel).
+
+    NaN where fewer than 3 values or no spread.
+    """
+    n, m2, m3, spread = _moments(a, axis, 3)
+    with np.errstate(invalid="ignore", divide="ignore"):
         out = m3 / m2**1.5 * np.sqrt(n * (n - 1)) / (n - 2)
-        out = np.where((n >= 3) & (m2 > 1e-14 * (1 + mean**2)), out, np.nan)
-    return np.squeeze(out, axis=axis)
+    return np.squeeze(np.where((n >= 3) & spread, out, np.nan), axis=axis)
 
 
 def kurtosis(a: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -104,17 +111,10 @@ def kurtosis(a: np.ndarray, axis: int = -1) -> np.ndarray:
 
     NaN where fewer than 4 values or no spread.
     """
-    a = np.asarray(a, dtype=float)
-    n = np.sum(np.isfinite(a), axis=axis, keepdims=True)
+    n, m2, m4, spread = _moments(a, axis, 4)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.nansum(a, axis=axis, keepdims=True) / n
-        d = a - mean
-        m2 = np.nansum(d**2, axis=axis, keepdims=True) / n
-        m4 = np.nansum(d**4, axis=axis, keepdims=True) / n
-        g2 = m4 / m2**2 - 3
-        out = ((n + 1) * g2 + 6) * (n - 1) / ((n - 2) * (n - 3))
-        out = np.where((n >= 4) & (m2 > 1e-14 * (1 + mean**2)), out, np.nan)
-    return np.squeeze(out, axis=axis)
+        out = ((n + 1) * (m4 / m2**2 - 3) + 6) * (n - 1) / ((n - 2) * (n - 3))
+    return np.squeeze(np.where((n >= 4) & spread, out, np.nan), axis=axis)
 
 
 # --------------------------------------------------------------------------- denominate
