@@ -254,6 +254,13 @@ def test_more_normalisations_hand_computed():
     g = steps.normalise(x, meta, "goalposts")
     np.testing.assert_allclose(g["a"], [25, 50, 75, np.nan, 100])
     np.testing.assert_allclose(g["b"], [75, 75, 25, 0, 0])
+    # COINr's global parameters apply to x * direction as given
+    np.testing.assert_allclose(steps.normalise(x, d, "dist2targ", targ=8)["a"],
+                               [0, 1 / 3, 2 / 3, np.nan, 4 / 3])
+    np.testing.assert_allclose(steps.normalise(x, d, "goalposts", gposts=(0, 8, 10))["a"],
+                               [2.5, 5, 7.5, np.nan, 10])
+    np.testing.assert_allclose(steps.normalise(x, d, "goalposts", gposts=(-4, 0, 1))["b"],
+                               [0.75, 0.75, 0.25, 0, 0])
     with pytest.raises(UsageError, match="must be one of minmax, zscore"):
         steps.normalise(x, d, "softmax")
 
@@ -269,6 +276,7 @@ def test_aggregation_methods_and_thresholds_hand_computed():
     np.testing.assert_allclose(ar, [w @ [1, 2, 4], 4])
     np.testing.assert_allclose(ge, [np.exp(w @ np.log([1, 2, 4])), 4])
     np.testing.assert_allclose(ha, [1 / (w @ [1, 1 / 2, 1 / 4]), 4])
+    np.testing.assert_allclose(steps.aggregate(x, meta, weights="equal")["I"], [7 / 3, 4])
     thr = steps.aggregate(x, meta, dat_thresh=0.5)["I"]
     assert np.isfinite(thr[0]) and np.isnan(thr[1])
     with pytest.raises(UsageError, match="zero or negative"):

@@ -47,7 +47,7 @@ _ALLOWED = {
     "treat": {"method", "winmax", "skew_thresh", "kurt_thresh", "log", "force_win",
               "combine_treat", "indicators"},
     "normalise": {"method", "indicators", "l_u", "m_sd", "npara", "scale_factor", "ties", "ref",
-                  "cap_max", "scale"},
+                  "cap_max", "scale", "targ", "gposts", "trunc2posts"},
     "aggregate": {"method", "dat_thresh", "weights"},
 }
 

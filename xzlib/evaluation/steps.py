@@ -518,12 +518,21 @@ def _normalise_columns(x: np.ndarray, method: str, p: dict, meta_cols: dict) -> 
             y = 1 - (xr - x) / (xr - lo)
             return np.minimum(y, 1) if p.get("cap_max", False) else y
         if method == "dist2targ":
-            t = meta_cols["target"] * meta_cols["direction"]
+            # COINr: a global ``targ`` applies to x * direction as given; the framework's
+            # targets are in natural units and are multiplied by the direction ("use_iMeta")
+            t = (np.full(x.shape[1], float(p["targ"])) if "targ" in p
+                 else meta_cols["target"] * meta_cols["direction"])
             if np.isnan(t).any():
                 raise UsageError("dist2targ needs a target for every indicator (framework column "
                                  "'target')")
             y = (x - lo) / (t - lo)
             return np.minimum(y, 1) if p.get("cap_max", False) else y
+        if method == "goalposts" and "gposts" in p:
+            # COINr's global gposts = (lower, upper, scale) on x * direction, as given
+            g = p["gposts"]
+            y = (x - g[0]) / (g[1] - g[0])
+            y = np.clip(y, 0, 1) if p.get("trunc2posts", True) else y
+            return y * (g[2] if len(g) > 2 else 1.0)
         if method == "goalposts":
             lo_g, hi_g = meta_cols["goalpost_lower"], meta_cols["goalpost_upper"]
             if np.isnan(lo_g).any() or np.isnan(hi_g).any():
@@ -543,9 +552,10 @@ def _normalise_columns(x: np.ndarray, method: str, p: dict, meta_cols: dict) -> 
     raise UsageError(f"normalise method must be one of {', '.join(NORMALISATIONS)}; got {method!r}")
 
 
-_NORM_PARAMS = {"minmax": {"l_u"}, "zscore": {"m_sd"}, "scaled": {"npara", "scale_factor"}, "rank": {"ties"}, "prank": {"ties"},
-                "borda": {"ties"}, "dist2ref": {"ref", "cap_max"}, "dist2targ": {"cap_max"},
-                "goalposts": {"scale"}}
+_NORM_PARAMS = {"minmax": {"l_u"}, "zscore": {"m_sd"}, "scaled": {"npara", "scale_factor"},
+                "rank": {"ties"}, "prank": {"ties"}, "borda": {"ties"},
+                "dist2ref": {"ref", "cap_max"}, "dist2targ": {"targ", "cap_max"},
+                "goalposts": {"scale", "gposts", "trunc2posts"}}
 
 
 def normalise(data: pd.DataFrame, meta: Meta | pd.DataFrame | Mapping[str, int] | pd.Series,
@@ -574,9 +584,13 @@ def normalise(data: pd.DataFrame, meta: Meta | pd.DataFrame | Mapping[str, int] 
         prank         (rank - 1) / (n - 1)                        ``ties="min"``
         borda         rank - 1                                    ``ties="min"``
         goalposts     (x - lower) / (upper - lower), in [0, 1],   framework columns,
-                      times the scale                             ``scale=1``
+                      times the scale                             ``scale=1``; or COINr's
+                                                                  global ``gposts=(l, u, s)``
+                                                                  on x * direction
         dist2max      1 - (max - x) / (max - min)
-        dist2targ     (x - min) / (target - min)                  ``cap_max=False``
+        dist2targ     (x - min) / (target - min)                  ``cap_max=False``;
+                                                                  framework ``target`` or
+                                                                  global ``targ``
         dist2ref      1 - (x_ref - x) / (x_ref - min)             ``ref`` unit, ``cap_max``
         fracmax       x / max
         dist2mean     100 (x - mean) / mean(|x|)  (xzlib)
@@ -682,8 +696,8 @@ def aggregate(data: pd.DataFrame, meta: Meta | pd.DataFrame, method: str | list 
         ``a_gmean``, ``a_hmean``), one for all levels or one per aggregation level
         (level 2 first).  Missing values are skipped and the weights of the others
         renormalised.  The geometric and harmonic means need positive values.
-    weights : mapping code -> weight, optional
-        Replace some nominal weights.
+    weights : mapping code -> weight or "equal", optional
+        Replace some nominal weights (``"equal"``: all equal, COINr's ``w = "none"``).
     dat_thresh : float or list, optional
         An aggregate is missing when the share of its children with a value is below
         this (one value, or one per level).
@@ -700,6 +714,10 @@ def aggregate(data: pd.DataFrame, meta: Meta | pd.DataFrame, method: str | list 
         harmonic mean (normalise onto a positive range first, e.g. min-max ``l_u=(1, 100)``).
     """
     m = Meta.from_frame(meta)
+    if isinstance(weights, str):
+        if weights != "equal":
+            raise UsageError(f"weights must be a mapping code -> weight or 'equal'; got {weights!r}")
+        weights = dict.fromkeys(m.table.index, 1.0)
     if weights:
         m = m.with_weights(weights)
     x = _matrix(data, "data")
