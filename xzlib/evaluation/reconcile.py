@@ -34,7 +34,7 @@ from .governance import _float, _strings, _years
 
 __all__ = ["FactMeasure", "MAPPING", "UNITS", "VERDICTS", "reconcile", "verdict"]
 
-log = logging.getLogger("xzlib")
+logger = logging.getLogger(__name__)
 
 #: Verdicts with their Chinese labels.
 VERDICTS = {"consistent": "一致", "differs": "不一致", "no data": "无数据"}
@@ -342,7 +342,7 @@ def reconcile(
     out = pd.DataFrame(rows, columns=cols)
     out.attrs["synthetic"] = synthetic
     counts = out["verdict"].value_counts().to_dict()
-    log.info("reconcile: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
+    logger.info("reconcile: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
     return out
 
 

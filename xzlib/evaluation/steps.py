@@ -393,7 +393,8 @@ def treat(data: pd.DataFrame, method: str = "winsorise", *, winmax: int | None =
         default, never reflected) or, for negative skew, ``-log(max + 0.01 (max - min)
         - x)`` (``log_CT_plus``).
     force_win : bool
-        Winsorise even unflagged indicators (up to ``winmax``).
+        Once a flagged indicator is winsorised, go on up to ``winmax`` values even after
+        it passes (COINr's ``force_win``; an unflagged indicator is never treated).
     combine_treat : bool
         Apply the fallback to the winsorised values instead of the original ones.
     indicators : mapping indicator -> method or dict, optional
@@ -434,7 +435,7 @@ def treat(data: pd.DataFrame, method: str = "winsorise", *, winmax: int | None =
         row = {"indicator": col, "skew": s0, "kurtosis": k0, "flagged": passed is False,
                "treatment": "none", "winsorised": 0, "nwin": 0, "skew_after": np.nan,
                "kurtosis_after": np.nan, "passed": passed}
-        if m != "none" and passed is not None and (not passed or (m == "winsorise" and spec["force_win"])):
+        if m != "none" and passed is False:
             pts = np.full(len(v), "", dtype=object)
             new = v
             if m == "winsorise":
