@@ -321,3 +321,28 @@ def test_data_errors_name_unit_column_and_value():
         composite(data.drop(columns="b"), meta)
     with pytest.raises(UsageError, match="unknown option"):
         composite(data.assign(b=[1.0, 2, 3]), meta, treat={"winmix": 2})
+
+
+def test_plain_table_and_lower_case_framework():
+    data = pd.DataFrame({"x": [1.0, 2, 3, 4], "y": [4.0, 3, 2, 1], "z": [1.0, 1, 2, 5]},
+                        index=["a", "b", "c", "d"])
+    meta = pd.DataFrame({"code": ["x", "y", "z", "P", "Q", "I"], "level": [1, 1, 1, 2, 2, 3],
+                         "parent": ["P", "P", "Q", "I", "I", None],
+                         "weight": [3, 1, 1, 1, 3, 1], "direction": [1, -1, 1, 1, 1, 1]})
+    c = composite(data, meta, treat=None)
+    eff = c.meta.effective_weights()
+    assert eff[["x", "y", "z"]].tolist() == pytest.approx([3 / 16, 1 / 16, 12 / 16])
+    n = c.dsets["Normalised"]
+    np.testing.assert_allclose(c.index, (n[["x", "y", "z"]] * eff[["x", "y", "z"]]).sum(axis=1))
+    full = c.results(kind="full")
+    assert list(full.columns) == ["uCode", "Rank", "I", "P", "Q", "x", "y", "z"]
+    assert list(c.results(kind="summary").columns) == ["uCode", "Rank", "I"]
+    w = c.regenerate(weights={"Q": 1})
+    np.testing.assert_allclose(w.index, (w.scores["P"] + w.scores["Q"]) / 2)
+
+
+def test_ties_rank_min_in_results():
+    data = pd.DataFrame({"uCode": ["a", "b", "c", "d"], "x": [1.0, 3, 3, 0]})
+    meta = pd.DataFrame({"code": ["x", "I"], "level": [1, 2], "parent": ["I", None]})
+    res = composite(data, meta, treat=None).results()
+    assert dict(zip(res["uCode"], res["Rank"], strict=True)) == {"b": 1, "c": 1, "a": 3, "d": 4}
