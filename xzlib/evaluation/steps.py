@@ -444,7 +444,10 @@ def treat(data: pd.DataFrame, method: str = "winsorise", *, winmax: int | None =
                 row["winsorised"] = row["nwin"] = int(nwin)
                 row["treatment"] = "winsorised" if nwin else "none"
                 ok = _passes(new, spec["skew_thresh"], spec["kurt_thresh"])[0]
-                if ok is False:
+                if ok is None:            # no spread left: COINr returns the original values
+                    new, pts = v, np.full(len(v), "", dtype=object)
+                    row["winsorised"], row["treatment"] = 0, "none"
+                elif ok is False:
                     src = new if spec["combine_treat"] else v
                     logged = _log_transform(src, fallback)
                     tag = fallback if fallback == "log_CT" or _skew_kurt(src)[0] > 0 else "log_CT_neg"
