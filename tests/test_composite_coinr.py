@@ -337,6 +337,9 @@ def test_plain_table_and_lower_case_framework():
     full = c.results(kind="full")
     assert list(full.columns) == ["uCode", "Rank", "I", "P", "Q", "x", "y", "z"]
     assert list(c.results(kind="summary").columns) == ["uCode", "Rank", "I"]
+    assert list(c.level(2).columns) == ["P", "Q"] and list(c.level(3).columns) == ["I"]
+    with pytest.raises(UsageError, match="level must be between 1 and 3"):
+        c.level(4)
     w = c.regenerate(weights={"Q": 1})
     np.testing.assert_allclose(w.index, (w.scores["P"] + w.scores["Q"]) / 2)
 

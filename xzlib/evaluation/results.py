@@ -132,6 +132,12 @@ class Composite:
         """The index (top-level aggregate) per unit."""
         return self.scores[self.meta.index_code]
 
+    def level(self, level: int) -> pd.DataFrame:
+        """The scores of one level (1: normalised indicators; the top: the index)."""
+        if level not in range(1, self.meta.n_levels + 1):
+            raise UsageError(f"level must be between 1 and {self.meta.n_levels}; got {level!r}")
+        return self.scores[self.meta.codes(level)]
+
     def ranks(self) -> pd.DataFrame:
         """Ranks of every indicator and aggregate (1 = best, ties "min", as COINr)."""
         return rank_table(self.scores)
