@@ -453,8 +453,8 @@ def communities(
 ):
     """Plot one horizontal bar per community of a street, largest on top.
 
-    Each bar carries its value; a missing value shows ``—`` and no bar.  A dashed line
-    marks the median of the communities shown.
+    Each bar carries its value, so there is no x scale; a missing value shows ``—`` and
+    no bar.  A dashed line marks the median of the communities shown.
 
     Parameters
     ----------
@@ -540,10 +540,9 @@ def communities(
     ax.set_ylim(len(df) - 0.5, -0.5)
     if np.isfinite(v).any():
         ax.set_xlim(0, np.nanmax(v) * 1.15 if np.nanmax(v) > 0 else 1)
-    if integral:
-        from matplotlib.ticker import MaxNLocator
-
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    # every bar carries its value: an x scale would repeat it (and its ticks and grid
+    # lines are most of what this chart costs to draw)
+    ax.set_xticks([])
     ax.set_xlabel(label(value, lang))
     ax.set_ylabel("")
     ax.grid(axis="y", visible=False)
