@@ -329,8 +329,11 @@ def apply_font(ax):
     if _rc_draws_cjk():
         return ax
     family = [cjk_family(), _FALLBACK]
-    texts = [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label]
-    texts += list(ax.texts)
+    from matplotlib.text import Text
+
+    # the three titles and every text drawn on the Axes are its Text children
+    texts = [c for c in ax.get_children() if isinstance(c, Text)]
+    texts += [ax.xaxis.label, ax.yaxis.label]
     legend = ax.get_legend()
     if legend is not None:
         texts += [*legend.get_texts(), legend.get_title()]
