@@ -34,7 +34,7 @@ from .roster import street_of
 
 __all__ = ["load", "load_all", "manifest", "write_tables", "validate", "sha256", "MANIFEST"]
 
-log = logging.getLogger("xzlib")
+logger = logging.getLogger(__name__)
 
 MANIFEST = _manifest.MANIFEST
 _META_KEY = b"xzlib"
@@ -145,7 +145,7 @@ def write_tables(
         }
         doc.update(extra or {})
         _manifest.write(tmp, doc)
-    log.info("wrote %d tables to %s", len(tables), out)
+    logger.info("wrote %d tables to %s", len(tables), out)
     return out
 
 
@@ -193,7 +193,7 @@ def _enforce(df: pd.DataFrame, name: str, digest: str, folder: Path) -> None:
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise DataError(errors, context=f"{folder / (name + '.parquet')} (changed since `xz clean`)")
-    log.warning("%s.parquet changed since `xz clean` wrote it; every rule checked again and "
+    logger.warning("%s.parquet changed since `xz clean` wrote it; every rule checked again and "
                 "passed", name)
 
 

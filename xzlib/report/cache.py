@@ -49,7 +49,7 @@ __all__ = [
     "SOURCE_ENV",
 ]
 
-log = logging.getLogger("xzlib")
+logger = logging.getLogger(__name__)
 
 #: The evaluator used when none is given, as ``"module:function"``.
 DEFAULT_EVALUATOR = "xzlib.evaluation:evaluate"
@@ -207,7 +207,7 @@ def _load(path: Path) -> Any | None:
     except FileNotFoundError:
         return None
     except Exception as exc:  # a truncated or incompatible pickle: recompute
-        log.warning("ignoring unreadable evaluation cache %s (%s)", path, exc)
+        logger.warning("ignoring unreadable evaluation cache %s (%s)", path, exc)
         return None
 
 
@@ -274,7 +274,7 @@ def _cached(path: Path, compute: Callable[[], Any]) -> Any:
     """Load ``path``, or compute, pickle atomically and return (one computer at a time)."""
     obj = _load(path)
     if obj is not None:
-        log.debug("loaded %s", path)
+        logger.debug("loaded %s", path)
         return obj
     path.parent.mkdir(parents=True, exist_ok=True)
     with _file_lock(path.with_name(path.name + ".lock")):
@@ -283,7 +283,7 @@ def _cached(path: Path, compute: Callable[[], Any]) -> Any:
             t0 = time.monotonic()
             obj = compute()
             _dump(obj, path)
-            log.info("cached %s (%.1f s)", path.name, time.monotonic() - t0)
+            logger.info("cached %s (%.1f s)", path.name, time.monotonic() - t0)
     return obj
 
 

@@ -269,14 +269,22 @@ def _lines(text: str) -> int:
 
 
 def _tick_texts(axis) -> tuple[list[str], float]:
-    """The major tick labels ``axis`` will draw, and their size in points, without drawing."""
+    """Fix ``axis``'s major ticks to those in view, labelled once; return the labels and size.
+
+    The locator's ticks outside the view would be created and hidden at every draw, and
+    the formatter run again: a ``FixedLocator`` and ``FixedFormatter`` of the visible
+    ticks draw the same axis with neither.
+    """
+    import matplotlib as mpl
+    from matplotlib.ticker import FixedFormatter, FixedLocator
+
     lo, hi = sorted(axis.get_view_interval())
     locs = [v for v in axis.get_majorticklocs() if lo - 1e-9 <= v <= hi + 1e-9]
-    texts = [s for s in axis.get_major_formatter().format_ticks(locs) if s]
+    labels = list(axis.get_major_formatter().format_ticks(locs))
+    axis.set_major_locator(FixedLocator(locs))
+    axis.set_major_formatter(FixedFormatter(labels))
     name = "ytick.labelsize" if axis.axis_name == "y" else "xtick.labelsize"
-    import matplotlib as mpl
-
-    return texts, _points(mpl.rcParams[name])
+    return [s for s in labels if s], _points(mpl.rcParams[name])
 
 
 def _legend_rows(texts: list[str], size: float, width: float) -> int:

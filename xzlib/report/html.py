@@ -72,7 +72,7 @@ __all__ = [
     "external_resources",
 ]
 
-log = logging.getLogger("xzlib")
+logger = logging.getLogger(__name__)
 
 #: nbconvert template name, a folder of :data:`TEMPLATE_DIR`.
 TEMPLATE_NAME = "xz_report"
@@ -425,7 +425,7 @@ def _clean(nb, *, strict: bool) -> None:
                             f"cell {index}: matplotlib could not draw some characters (missing "
                             f"glyphs): call xzlib.theme.set_theme() before plotting.\n{txt[:500]}"
                         )
-                    log.warning(
+                    logger.warning(
                         "cell %d: stderr left out of the report: %s", index, txt.strip()[:300]
                     )
                     continue
@@ -602,9 +602,9 @@ def export_html(nb, *, lang: str = "zh", meta: dict, strict: bool = True) -> str
         msg = f"the report would load external resources: {found[:5]}"
         if strict:
             raise ExportError(msg)
-        log.warning(msg)
+        logger.warning(msg)
     page = _unstash_images(page, images)
-    log.debug("exported report %r: %d bytes", ctx["title"], len(page.encode()))
+    logger.debug("exported report %r: %d bytes", ctx["title"], len(page.encode()))
     return page
 
 
