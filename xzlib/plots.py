@@ -93,7 +93,7 @@ def _finish(ax):
     return ax
 
 
-def _legend_below(ax, ncol: int = 3):
+def _legend_below(ax, ncol: int = 3, pad: float = 3.2):
     handles, labels = ax.get_legend_handles_labels()
     if handles:
         # below the x label: the gap is in legend font sizes, so it scales with the context
@@ -102,7 +102,7 @@ def _legend_below(ax, ncol: int = 3):
             labels,
             loc="upper center",
             bbox_to_anchor=(0.5, 0),
-            borderaxespad=3.2,
+            borderaxespad=pad,
             ncol=min(ncol, len(handles)),
             frameon=False,
         )
@@ -535,7 +535,7 @@ def communities(
             label=t("community_median", lang),
             zorder=3,
         )
-        _legend_below(ax, ncol=1)
+        _legend_below(ax, ncol=1, pad=1.8)  # no tick labels to clear, only the x label
     ax.set_yticks(y, df["name"].tolist())
     ax.set_ylim(len(df) - 0.5, -0.5)
     if np.isfinite(v).any():

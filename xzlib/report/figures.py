@@ -332,9 +332,10 @@ def _fixed_layout(fig, ax) -> None:
         # placed below the x label: borderaxespad font sizes under the axes, then its rows
         bottom = max(bottom, pad + (legend.borderaxespad * fs + rows * 1.45 * fs + 4) / 72)
     top = pad
-    title = ax.title
-    if title.get_text():
-        top += (_lines(title.get_text()) * 1.5 * title.get_fontsize() + 8) / 72
+    titles = [ax.get_title(loc) for loc in ("left", "center", "right")]
+    if any(titles):
+        size = _points(mpl.rcParams["axes.titlesize"])
+        top += (max(_lines(x) for x in titles) * 1.4 * size + mpl.rcParams["axes.titlepad"] + 4) / 72
     above = [tx for tx in ax.texts
              if tx.get_transform() == ax.transAxes and tx.get_position()[1] >= 1]
     if above:
