@@ -49,7 +49,7 @@ def make_batch(kind: str, root: Path, rows: int) -> Path:
 
             mess.messify(raw, raw, seed=0)
         return raw
-    from xzlib.divisions import divisions
+    from xzlib.roster import divisions
 
     raw.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)

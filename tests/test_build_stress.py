@@ -12,9 +12,10 @@ import pytest
 
 from tests.test_build import Workspace, built
 from xzlib.cli import main as xz
-from xzlib.report import build, cache
+from xzlib.report import cache
+from xzlib.roster import street_list
 
-ALL = [c for c, _ in build.streets(2018)]
+ALL = [c for c, _ in street_list(2018)]
 
 
 @pytest.mark.slow

@@ -13,11 +13,11 @@ import pytest
 
 from tests import factories
 from xzlib import cli, dataset, schemas, submission
-from xzlib.divisions import street_of
 from xzlib.ingest import clean as cl
 from xzlib.ingest import mess
 from xzlib.ingest.mess import _Out, _write_xlsx
 from xzlib.ingest.problems import neutralise
+from xzlib.roster import street_of
 
 STREETS = {"440402001": "翠香街道", "440402003": "前山街道"}
 CX, QS = "440402001_翠香街道", "440402003_前山街道"

@@ -22,8 +22,8 @@ pytestmark = pytest.mark.slow
 
 NOTEBOOKS = config.notebooks_dir()
 EXPECTED_PARAMS = {
-    "street_report.ipynb": {"street_code", "year", "lang", "data_dir"},
-    "district.ipynb": {"year", "lang", "data_dir"},
+    "street_report.ipynb": {"street_code", "year", "lang", "data_dir", "runs", "seed"},
+    "district.ipynb": {"year", "lang", "data_dir", "runs", "seed"},
     "explore.ipynb": {"data_dir"},
 }
 

@@ -244,7 +244,7 @@ def test_scope_code_exists_at_its_level(table, row):
 
 @pytest.mark.parametrize(("table", "row"), list(_scope_rows()))
 def test_scope_code_is_valid_when_the_row_applies(table, row):
-    from xzlib.divisions import divisions
+    from xzlib.roster import divisions
 
     if table == "published_facts":
         year = (row["period_end"] or row["period_start"])[:4]

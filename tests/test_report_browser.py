@@ -22,8 +22,8 @@ from tests.browser import (
     screenshot,
 )
 from xzlib import config, dataset, sample
+from xzlib.report.contexts import street_report
 from xzlib.report.html import export_html, write_html
-from xzlib.report.narrative import street_report
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -67,3 +67,19 @@ def test_manifest_and_noop_rebuild(built, sample_data, capsys):
                      "--progress", "plain"]) == 0
     assert "nothing to do" in capsys.readouterr().out
     assert {p.name: p.stat().st_mtime_ns for p in built.glob("*.html")} == before
+
+
+def test_a_street_built_alone_equals_the_same_street_built_in_the_batch(built, sample_data,
+                                                                         tmp_path, capsys):
+    """Everything that changes a report is a notebook parameter: a report built on its own
+    (a fresh kernel, nothing drawn before it) is the batch's report, generation time aside."""
+    alone = tmp_path / "alone"
+    assert cli.main(["build", "--data", str(sample_data / "processed"), "--out", str(alone),
+                     "--streets", "440402005", "--progress", "none", "--jobs", "1"]) == 0
+    capsys.readouterr()
+
+    def page(folder):
+        text = (folder / "440402005.html").read_text(encoding="utf-8")
+        return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d( \(UTC\+0?8(:00)?\))?", "<time>", text)
+
+    assert page(alone) == page(built)

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from xzlib import dataset, reference, sample, schemas, submission
-from xzlib.divisions import divisions, streets
 from xzlib.errors import UsageError
+from xzlib.roster import divisions, streets
 
 QIANSHAN = "440402003"
 FENGSHAN_PREFIX = "440402009"

@@ -7,7 +7,7 @@ import pytest
 
 from tests import factories as f
 from xzlib import schemas
-from xzlib.divisions import divisions
+from xzlib.roster import divisions
 
 
 @pytest.fixture(scope="module")

@@ -15,14 +15,7 @@ from __future__ import annotations
 
 import importlib
 
-from . import divisions as _divisions_module
-
 __version__ = "0.1.0"
-
-# ``xz.divisions`` is the function.  The module of the same name is imported above, while
-# it is light (pandas is imported inside its functions), so that the import system has
-# already bound the module name and never rebinds it over the function below.
-divisions = _divisions_module.divisions
 
 # public name -> module that defines it
 _API = {
@@ -30,7 +23,8 @@ _API = {
     "load_all": "dataset",
     "manifest": "dataset",
     "validate": "dataset",
-    "streets": "divisions",
+    "divisions": "roster",
+    "streets": "roster",
     "facts": "reference",
     "events": "reference",
     "awards": "reference",
@@ -43,7 +37,7 @@ _API = {
     "UsageError": "errors",
 }
 
-__all__ = ["__version__", "divisions", *_API]
+__all__ = ["__version__", *_API]
 
 
 def __getattr__(name: str):

@@ -68,7 +68,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from .divisions import divisions
+    from .roster import divisions
 
     df = divisions(args.year)
     streets = df[df["level"] == "street"].sort_values("code")
@@ -99,9 +99,51 @@ def cmd_docs(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from .report import build
+    from .report import batch
 
-    return build.main(args)
+    return batch.main(args)
+
+
+def build_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``xz build`` options to ``parser`` (see docs/build.md)."""
+    parser.description = (
+        "Build the district overview, one report per street, index.html and manifest.json. "
+        "Reports whose inputs did not change are skipped; failures never stop the others."
+    )
+    parser.add_argument("--streets", default="all", metavar="CODE,...|all",
+                        help="9-digit street codes, comma-separated, or 'all' (default)")
+    parser.add_argument("--year", type=int, default=2018, help="evaluation year (default 2018)")
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh",
+                        help="report language (default zh)")
+    parser.add_argument("--runs", type=int, default=1000, metavar="N",
+                        help="Monte Carlo runs of the evaluation (default 1000); a notebook "
+                        "parameter of every report")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="random seed of the evaluation (default 0); a notebook parameter "
+                        "of every report")
+    parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                        help="reports built at once, one warm kernel each (default: CPUs)")
+    parser.add_argument("--force", action="store_true", help="rebuild every report")
+    parser.add_argument("--out", metavar="DIR", help="output folder (default reports/)")
+    parser.add_argument("--data", metavar="DIR",
+                        help="processed data folder (default: $XZ_DATA_DIR or data/)")
+    parser.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
+                        help="time limit per report (default 600; 0 = none)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run on a Dask cluster, e.g. tcp://host:8786 (needs `distributed`)")
+    parser.add_argument("--notebooks", metavar="DIR",
+                        help="folder of street_report.ipynb and district.ipynb "
+                        "(default notebooks/)")
+    parser.add_argument("--recycle", type=int, default=10, metavar="K",
+                        help="replace a kernel after K reports (default 10; 1 = fresh kernel "
+                        "per report); any failure also replaces it")
+    parser.add_argument("--wait", action="store_true",
+                        help="wait for another build on the same --out instead of refusing")
+    parser.add_argument("--progress", choices=("auto", "live", "plain", "none"), default="auto",
+                        help="live table on a terminal, plain lines otherwise (default auto)")
+    # Test hook: the evaluator the builder primes the index's ranks with ("module:function");
+    # the notebooks choose their own.  Not a notebook parameter, so hidden.
+    parser.add_argument("--evaluator", default=None, help=argparse.SUPPRESS)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -142,12 +184,7 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_docs)
 
     s = sub.add_parser("build", help="build every report (parallel, incremental)")
-    try:
-        from .report.build import add_arguments
-    except ImportError:  # the builder is optional until installed
-        add_arguments = None
-    if add_arguments is not None:
-        add_arguments(s)
+    build_arguments(s)
     s.set_defaults(func=cmd_build)
     return p
 

@@ -26,16 +26,17 @@ from pathlib import Path
 import pandas as pd
 
 from . import config, schemas
-from .divisions import divisions as _divisions
-from .divisions import street_of
+from . import processed as _manifest
 from .errors import DataError, UsageError
 from .fsutil import atomic_dir
+from .roster import divisions as _divisions
+from .roster import street_of
 
 __all__ = ["load", "load_all", "manifest", "write_tables", "validate", "sha256", "MANIFEST"]
 
-log = logging.getLogger("xzlib")
+logger = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
+MANIFEST = _manifest.MANIFEST
 _META_KEY = b"xzlib"
 
 
@@ -49,42 +50,18 @@ def sha256(path: str | os.PathLike) -> str:
 
 
 def _dir(data_dir) -> Path:
-    if data_dir is None:
-        return config.processed_dir()
-    p = Path(data_dir)
-    # Accept either the processed folder itself or a data folder that holds one.
-    return p if (p / MANIFEST).exists() or not (p / "processed").is_dir() else p / "processed"
+    return _manifest.folder(data_dir)
 
 
 def manifest(data_dir: str | os.PathLike | None = None) -> dict:
-    """Return the manifest of the processed data.
+    """Return the manifest of the processed data (see :mod:`xzlib.processed`).
 
     Raises
     ------
     UsageError
         If there is no processed data yet (run ``xz sample`` then ``xz clean``).
     """
-    path = _dir(data_dir) / MANIFEST
-    if not path.exists():
-        raise UsageError(
-            f"no processed data at {path.parent}: run `xz clean` first "
-            "(or `make data` for the sample batch)"
-        )
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _manifest_tables(folder: Path) -> dict:
-    """The ``tables`` entry of the manifest (read-only; parsed once per file version)."""
-    path = folder / MANIFEST
-    version = _version(path)
-    if version is None:
-        return manifest(folder).get("tables", {})  # raises the usual UsageError
-    return _parse_manifest_tables(str(path), version)
-
-
-@lru_cache(maxsize=4)
-def _parse_manifest_tables(path: str, version: tuple) -> dict:
-    return json.loads(Path(path).read_text(encoding="utf-8")).get("tables", {})
+    return _manifest.read(data_dir)[0]
 
 
 # --------------------------------------------------------------------------- write
@@ -167,9 +144,8 @@ def write_tables(
             "sources": sorted(sources or [], key=lambda s: s.get("file", "")),
         }
         doc.update(extra or {})
-        (tmp / MANIFEST).write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n",
-                                    encoding="utf-8")
-    log.info("wrote %d tables to %s", len(tables), out)
+        _manifest.write(tmp, doc)
+    logger.info("wrote %d tables to %s", len(tables), out)
     return out
 
 
@@ -210,14 +186,14 @@ def _enforce(df: pd.DataFrame, name: str, digest: str, folder: Path) -> None:
     a broken rule raises :class:`DataError`.
     """
     _check_read(df, name)
-    entry = _manifest_tables(folder).get(name, {})
+    entry = _manifest.tables(folder).get(name, {})
     if entry.get("sha256") == digest:
         return
     problems = schemas.check(df, schemas.get_schema(name), _divisions())
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise DataError(errors, context=f"{folder / (name + '.parquet')} (changed since `xz clean`)")
-    log.warning("%s.parquet changed since `xz clean` wrote it; every rule checked again and "
+    logger.warning("%s.parquet changed since `xz clean` wrote it; every rule checked again and "
                 "passed", name)
 
 

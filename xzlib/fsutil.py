@@ -18,7 +18,7 @@ from pathlib import Path
 
 __all__ = ["atomic_file", "atomic_dir", "recover_dir", "write_text"]
 
-log = logging.getLogger("xzlib")
+logger = logging.getLogger(__name__)
 
 
 def _umask() -> int:
@@ -74,7 +74,7 @@ def recover_dir(path: str | os.PathLike) -> None:
             shutil.rmtree(old)
         else:
             old.rename(path)
-            log.warning("restored %s from an interrupted write", path)
+            logger.warning("restored %s from an interrupted write", path)
 
 
 @contextmanager

@@ -28,7 +28,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from .errors import UsageError
 
-__all__ = ["LANGS", "STRINGS", "t", "label", "check_lang", "fmt_number", "html_lang"]
+__all__ = [
+    "LANGS", "STRINGS", "t", "label", "check_lang", "fmt_number", "html_lang", "report_title",
+]
 
 #: The supported languages, the first is the default.
 LANGS = ("zh", "en")
@@ -114,6 +116,225 @@ STRINGS: dict[str, dict[str, str]] = {
     "na": {"zh": "—", "en": "—"},
     "yes": {"zh": "是", "en": "yes"},
     "no": {"zh": "否", "en": "no"},
+    # --- report prose (xzlib.report.prose): fields are filled with escaped values
+    "prose.headline": {
+        "zh": '**{street}** {year} 年综合得分 **{score}**，排名第 **{rank}/{n}**（90%区间 {lo}–{hi}）。在 {runs} 次蒙特卡洛模拟中，进入前 3 名的概率为 {p_top}。',
+        "en": '**{street}** scores **{score}** in {year}, ranking **{rank} of {n}** (90% interval {lo}–{hi}). In {runs} Monte Carlo runs it reached the top 3 with probability {p_top}.',
+    },
+    "prose.not_ranked": {
+        "zh": '**{street}** {year} 年的数据不足以参与排名：{note}',
+        "en": '**{street}** has too little data in {year} to be ranked: {note}',
+    },
+    "prose.interval_narrow": {
+        "zh": '排名区间较窄，结论对方法选择不敏感。',
+        "en": 'The interval is narrow: the ranking does not depend on the method choices.',
+    },
+    "prose.interval_wide": {
+        "zh": '排名区间较宽（跨 {width} 个名次），排名受方法选择影响较大，解读时应谨慎。',
+        "en": 'The interval is wide ({width} places): the ranking depends on method choices and should be read with care.',
+    },
+    "prose.dim_above": {"zh": '高于区中位数 1 个标准差以上', "en": 'more than 1 SD above the district median'},
+    "prose.dim_below": {"zh": '低于区中位数 1 个标准差以上', "en": 'more than 1 SD below the district median'},
+    "prose.dim_within": {"zh": '与区中位数相差不到 1 个标准差', "en": 'within 1 SD of the district median'},
+    "prose.dimension_sentence": {
+        "zh": '{dimension}得分 {score}（区中位数 {median}，第 {rank}/{n} 名），{flag}。',
+        "en": '{dimension}: score {score} (district median {median}, rank {rank} of {n}), {flag}.',
+    },
+    "prose.dimension_no_data": {
+        "zh": '{dimension}：本年度没有可用数据，本节不作评价。',
+        "en": '{dimension}: no data for this year; this section is not assessed.',
+    },
+    "prose.strengths": {"zh": '相对优势：{items}。', "en": 'Relative strengths: {items}.'},
+    "prose.weaknesses": {"zh": '相对短板：{items}。', "en": 'Relative weaknesses: {items}.'},
+    "prose.similar": {
+        "zh": '指标结构与本街道最接近的街道：{items}。可相互借鉴经验。',
+        "en": 'Streets with the most similar indicator profile: {items}.',
+    },
+    "prose.similar_none": {"zh": '没有可比较的街道。', "en": 'No street to compare with.'},
+    "prose.robust_above": {
+        "zh": '在至少 90% 的模拟中，本街道排在 {items} 之前（稳健差异）。',
+        "en": 'In at least 90% of runs this street ranks above {items} (a robust difference).',
+    },
+    "prose.robust_below": {
+        "zh": '在至少 90% 的模拟中，本街道排在 {items} 之后（稳健差异）。',
+        "en": 'In at least 90% of runs this street ranks below {items} (a robust difference).',
+    },
+    "prose.robust_none": {
+        "zh": '与其他街道的排名差异均未达到 90% 的稳健标准，不宜据此区分先后。',
+        "en": 'No difference from another street holds in 90% of runs; the order should not be over-read.',
+    },
+    "prose.sensitivity": {
+        "zh": '对本街道排名影响最大的方法假设是「{name}」（总效应指数 {value}）。',
+        "en": "The assumption that moves this street's rank most is “{name}” (total sensitivity index {value}).",
+    },
+    "prose.synthetic_note": {
+        "zh": '本报告的数据为程序生成的示例数据（示例数据），不代表任何街道的真实情况。',
+        "en": 'The data of this report are synthetic (示例数据) and describe no real street.',
+    },
+    "prose.real_note": {
+        "zh": '数据来自各镇街报送，经 xz clean 校验。',
+        "en": 'Data submitted by the street offices, checked by xz clean.',
+    },
+    "prose.no_rows": {"zh": '本年度没有{what}记录。', "en": 'No {what} records for this year.'},
+    # --- report section headings
+    "section.summary": {"zh": '概要', "en": 'Summary'},
+    "section.profile": {"zh": '维度得分与全区比较', "en": 'Dimension profile against the district'},
+    "section.key_figures": {"zh": '关键数据', "en": 'Key figures'},
+    "section.dimensions": {"zh": '分维度评价', "en": 'Dimensions'},
+    "section.similar": {"zh": '相似街道', "en": 'Similar streets'},
+    "section.robustness": {"zh": '排名的稳健性', "en": 'How robust the ranking is'},
+    "section.quality": {"zh": '数据质量与核对', "en": 'Data quality and reconciliation'},
+    "section.method": {"zh": '方法说明', "en": 'Method'},
+    "section.ranking": {"zh": '各街道综合排名', "en": 'All streets'},
+    "section.reconciliation": {"zh": '公开数据核对', "en": 'Published figures against the data'},
+    "section.timeline": {"zh": '大事记', "en": 'Timeline'},
+    "section.trend": {"zh": '历年变化', "en": 'Trend'},
+    "section.communities": {"zh": '辖内社区', "en": 'Communities'},
+    # --- what each chart shows, for its alt text ({x}, {y}: its axis labels)
+    "alt.profile": {
+        "zh": '各维度得分与全区中位数及 ±1 个标准差范围的比较',
+        "en": 'Dimension scores against the district median and ±1 SD band',
+    },
+    "alt.rank_intervals": {
+        "zh": '各街道综合排名、排名中位数及 90% 区间',
+        "en": "Each street's rank, median rank and 90% interval",
+    },
+    "alt.trend": {
+        "zh": '{y}历年变化：本街道与全区范围和中位数',
+        "en": '{y} over the years: this street against the district range and median',
+    },
+    "alt.communities": {"zh": '辖内各社区的{x}', "en": '{x} of each community of the street'},
+    "alt.resolution_times": {
+        "zh": '网格事件办结天数的累积分布：本街道与全区',
+        "en": 'Share of grid cases resolved within a number of days: this street against the district',
+    },
+    "alt.money_reach": {
+        "zh": '历年项目政府资金、社会资金与服务人次',
+        "en": 'Government and social funds of projects by year, with person-times served',
+    },
+    # --- the landing page (xzlib.report.index)
+    "index.title": {
+        "zh": '香洲区{year}年基层社会治理评估报告',
+        "en": 'Xiangzhou District {year}: grassroots governance evaluation',
+    },
+    "index.subtitle": {"zh": '各镇街评估报告索引', "en": 'Index of street and town reports'},
+    "index.district": {"zh": '全区总览', "en": 'District overview'},
+    "index.street": {"zh": '镇街', "en": 'Street / town'},
+    "index.code": {"zh": '代码', "en": 'Code'},
+    "index.score": {"zh": '综合得分', "en": 'Composite score'},
+    "index.rank": {"zh": '排名', "en": 'Rank'},
+    "index.interval": {"zh": '排名区间 (5%–95%)', "en": 'Rank interval (5–95%)'},
+    "index.status": {"zh": '生成状态', "en": 'Build status'},
+    "index.report": {"zh": '报告', "en": 'Report'},
+    "index.open": {"zh": '打开', "en": 'open'},
+    "index.previous": {"zh": '打开上次成功版本', "en": 'open last good version'},
+    "index.none": {"zh": '—', "en": '—'},
+    "index.synthetic": {
+        "zh": '示例数据：本页及各报告中的数值均为合成的示例数据，并非香洲区的真实统计。',
+        "en": 'Sample data (示例数据): every value on this page and in the reports is synthetic, not a real statistic of Xiangzhou District.',
+    },
+    "index.generated": {"zh": '生成时间', "en": 'Generated'},
+    "index.batch": {"zh": '数据批次', "en": 'Data batch'},
+    "index.version": {"zh": 'xzlib 版本', "en": 'xzlib version'},
+    "index.note": {
+        "zh": '排名区间来自对指标处理方法、权重和聚合方式的蒙特卡洛不确定性分析；区间越窄，排名越稳健。',
+        "en": 'Rank intervals come from a Monte Carlo uncertainty analysis over normalisation, weights and aggregation; the narrower the interval, the more robust the rank.',
+    },
+    "index.of": {"zh": '共 {n} 个', "en": '{n} in all'},
+    # --- build states, on the landing page
+    "status.ok": {"zh": '已生成', "en": 'built'},
+    "status.failed": {"zh": '失败', "en": 'failed'},
+    "status.timeout": {"zh": '超时', "en": 'timed out'},
+    "status.died": {"zh": '内核崩溃', "en": 'kernel died'},
+    "status.error": {"zh": '出错', "en": 'error'},
+    "status.missing": {"zh": '未生成', "en": 'not built'},
+    "status.interrupted": {"zh": '已中断', "en": 'interrupted'},
+    # --- the method appendix in every report (xzlib.report.prose.method_appendix)
+    "prose.method_steps": {
+        "zh": "**指标体系与计算。** 综合指数按经合组织/欧盟联合研究中心《综合指标构建手册》的方法计算：{kept} 项指标分属五个维度（党建引领、网格化治理、居民议事协商、微公益、创新项目与成效），均为带明确分母的比率（每个社区、每万名居民、每个网格）。指标先经覆盖率筛选；偏度绝对值不小于 2 且峰度不小于 3.5 的指标做缩尾处理，否则取对数；再按最小–最大法标准化为 0–100 分（方向为负的指标反向计分），维度内与维度间均等权算术平均。",
+        "en": "**Indicators and computation.** The composite follows the OECD/JRC Handbook on Constructing Composite Indicators: {kept} indicators in five dimensions (party leadership, grid governance, resident deliberation, micro-philanthropy, innovation projects), each a rate with an explicit denominator (per community, per 10,000 residents, per grid). Indicators are screened for coverage; those with |skew| ≥ 2 and kurtosis ≥ 3.5 are winsorised, others log-transformed; then min-max normalised to 0-100 (indicators where less is better reversed) and averaged with equal weights within and across dimensions.",
+    },
+    "prose.method_uncertainty": {
+        "zh": "**不确定性。** 共进行 {runs} 次蒙特卡洛模拟（随机种子 {seed}），每次同时随机改变缺失值插补、异常值处理、标准化方法、各层权重（±25%）、汇总方法（算术/几何平均），并随机去掉一项指标。排名区间为模拟排名的 5%–95% 分位；「进入前 3 名概率」为模拟中排名前 3 的比例。",
+        "en": "**Uncertainty.** {runs} Monte Carlo runs (seed {seed}) each vary imputation, outlier treatment, normalisation, the weights at every level (±25%) and the aggregation (arithmetic or geometric mean), and drop one indicator at random. The rank interval spans the 5th to 95th percentile of the simulated ranks; P(top 3) is the share of runs in the top 3.",
+    },
+    "prose.method_reading": {
+        "zh": "**如何解读。** 两个街道的先后只有在至少 90% 的模拟中成立时才称为稳健差异；区间重叠的街道不宜区分高下。「±1 SD」标记表示街道得分比全区中位数高（▲）或低（▼）超过一个标准差。",
+        "en": "**How to read it.** A difference between two streets is called robust only if it holds in at least 90% of runs; streets whose intervals overlap should not be ranked against each other. The ±1 SD marks show a score more than one standard deviation above (▲) or below (▼) the district median.",
+    },
+    "section.coherence": {"zh": "统计一致性", "en": "Statistical coherence"},
+    "district_overview": {"zh": "全区总览", "en": "District overview"},
+    "monte_carlo": {"zh": "蒙特卡洛模拟", "en": "Monte Carlo"},
+    "monte_carlo_value": {"zh": "{runs} 次（随机种子 {seed}）", "en": "{runs} runs (seed {seed})"},
+    # --- column headers of the report tables (xzlib.report.tables)
+    "col.indicator": {"zh": "指标", "en": "Indicator"},
+    "col.unit": {"zh": "单位", "en": "Unit"},
+    "col.figure": {"zh": "项目", "en": "Figure"},
+    "col.value": {"zh": "数值", "en": "Value"},
+    "col.project": {"zh": "项目名称", "en": "Project"},
+    "col.implementer": {"zh": "承接单位", "en": "Implementer"},
+    "col.community": {"zh": "社区", "en": "Community"},
+    "col.gov_funds": {"zh": "政府资金（万元）", "en": "Government funds (10,000 yuan)"},
+    "col.person_times": {"zh": "服务人次", "en": "Person-times"},
+    "col.eval_score": {"zh": "评估得分", "en": "Evaluation score"},
+    "col.p_top3": {"zh": "进入前 3 名概率", "en": "P(top 3)"},
+    "col.table": {"zh": "数据表", "en": "Table"},
+    "col.rows": {"zh": "记录数", "en": "Rows"},
+    "col.missing": {"zh": "选填项缺失比例", "en": "Optional fields missing"},
+    "col.published": {"zh": "公开数据", "en": "Published"},
+    "col.qualifier": {"zh": "限定", "en": "Qualifier"},
+    "col.this_data": {"zh": "本数据", "en": "This data"},
+    "col.verdict": {"zh": "结论", "en": "Verdict"},
+    "col.quote": {"zh": "原文", "en": "Quote"},
+    "col.date": {"zh": "时间", "en": "Date"},
+    "col.event": {"zh": "事件", "en": "Event"},
+    "col.sd_flag": {"zh": "±1 SD", "en": "±1 SD"},
+    "qualifier.exact": {"zh": "精确", "en": "exact"},
+    "qualifier.about": {"zh": "约", "en": "about"},
+    "qualifier.at_least": {"zh": "不少于", "en": "at least"},
+    "verdict.consistent": {"zh": "一致", "en": "consistent"},
+    "verdict.differs": {"zh": "不一致", "en": "differs"},
+    "verdict.no data": {"zh": "无对应数据", "en": "no data"},
+    # --- key figures of a street (name, unit)
+    "fig.n_communities": {"zh": "社区数", "en": "Communities"},
+    "fig.population": {"zh": "常住人口", "en": "Residents"},
+    "fig.grids": {"zh": "网格数", "en": "Grids"},
+    "fig.grid_members": {"zh": "网格员", "en": "Grid members"},
+    "fig.cases": {"zh": "网格事件", "en": "Grid cases"},
+    "fig.median_days": {"zh": "办结天数中位数", "en": "Median days to resolve"},
+    "fig.meetings": {"zh": "议事协商会议", "en": "Deliberation meetings"},
+    "fig.projects": {"zh": "资助项目", "en": "Funded projects"},
+    "fig.gov_funds": {"zh": "政府资金", "en": "Government funds"},
+    "fig.social_funds": {"zh": "社会资金", "en": "Social funds"},
+    "fig.reach": {"zh": "服务人次", "en": "Person-times served"},
+    "unit.个": {"zh": "个", "en": ""},
+    "unit.人": {"zh": "人", "en": "persons"},
+    "unit.件": {"zh": "件", "en": "cases"},
+    "unit.天": {"zh": "天", "en": "days"},
+    "unit.次": {"zh": "次", "en": "meetings"},
+    "unit.万元": {"zh": "万元", "en": "10,000 yuan"},
+    "unit.人次": {"zh": "人次", "en": "person-times"},
+    # --- community-level measure of each dimension (the communities charts)
+    "measure.D1": {"zh": "建立党支部的业委会占比（%）", "en": "Owners' committees with a party branch (%)"},
+    "measure.D2": {"zh": "每个网格户数（户）", "en": "Households per grid"},
+    "measure.D3": {"zh": "议事协商会议（次）", "en": "Deliberation meetings"},
+    "measure.D4": {"zh": "微公益项目（个）", "en": "Micro-charity projects"},
+    "measure.D5": {"zh": "项目服务人次（人次）", "en": "Person-times served by projects"},
+    "title.communities": {"zh": "{street}各社区：{measure}", "en": "Communities of {street}: {measure}"},
+    "title.trend": {"zh": "{indicator}：{start}–{end} 年", "en": "{indicator}, {start}–{end}"},
+    # --- district prose
+    "prose.district_none": {
+        "zh": "本年度没有街道的数据足以排名。",
+        "en": "No street has enough data to be ranked this year.",
+    },
+    "prose.district_summary": {
+        "zh": "{year} 年共有 {n} 个镇街参与排名。综合得分最高的是**{street}**（{score} 分，90%区间第 {lo}–{hi} 名），在至少 90% 的模拟中排在 {leads} 个镇街之前。全区共有 {pairs} 对镇街的先后顺序是稳健的。",
+        "en": "{n} streets are ranked for {year}. The highest composite score is **{street}**'s ({score}, 90% interval {lo}–{hi}); it ranks above {leads} streets in at least 90% of runs. {pairs} ordered pairs of streets are robust.",
+    },
+    "prose.reconciliation": {
+        "zh": "文章公布的 {n} 项数字中，{consistent} 项与数据一致，{differs} 项不一致，{missing} 项在数据中没有对应口径。不一致之处见下表「结论」列。",
+        "en": "Of the {n} figures the article publishes, {consistent} agree with the data, {differs} differ and {missing} have no counterpart in the data. See the Verdict column.",
+    },
 }
 
 # Units of the schemas (written in Chinese there) in English.
@@ -189,6 +410,20 @@ def t(key: str, lang: str = "zh", *, default: str | None = None, **fields) -> st
     else:
         text = entry[lang]
     return text.format(**fields) if fields else text
+
+
+def report_title(lang: str, year: int, street: str | None = None) -> str:
+    """The title of a report: a street's (``street`` given) or the district overview's.
+
+    The one place a title is made: the builder's plan, the notebooks' header and the
+    HTML export all call it.
+
+    >>> report_title("zh", 2018, "翠香街道")
+    '翠香街道 2018 年基层治理评估报告'
+    """
+    if street is None:
+        return t("district_report_title", lang, year=year)
+    return t("street_report_title", lang, street=street, year=year)
 
 
 def label(column: str, lang: str = "zh", *, unit: bool = True) -> str:

@@ -40,7 +40,7 @@ __all__ = [
     "money_reach",
 ]
 
-log = logging.getLogger("xzlib")
+logger = logging.getLogger(__name__)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -93,7 +93,7 @@ def _finish(ax):
     return ax
 
 
-def _legend_below(ax, ncol: int = 3):
+def _legend_below(ax, ncol: int = 3, pad: float = 3.2):
     handles, labels = ax.get_legend_handles_labels()
     if handles:
         # below the x label: the gap is in legend font sizes, so it scales with the context
@@ -102,7 +102,7 @@ def _legend_below(ax, ncol: int = 3):
             labels,
             loc="upper center",
             bbox_to_anchor=(0.5, 0),
-            borderaxespad=3.2,
+            borderaxespad=pad,
             ncol=min(ncol, len(handles)),
             frameon=False,
         )
@@ -453,8 +453,8 @@ def communities(
 ):
     """Plot one horizontal bar per community of a street, largest on top.
 
-    Each bar carries its value; a missing value shows ``—`` and no bar.  A dashed line
-    marks the median of the communities shown.
+    Each bar carries its value, so there is no x scale; a missing value shows ``—`` and
+    no bar.  A dashed line marks the median of the communities shown.
 
     Parameters
     ----------
@@ -535,15 +535,14 @@ def communities(
             label=t("community_median", lang),
             zorder=3,
         )
-        _legend_below(ax, ncol=1)
+        _legend_below(ax, ncol=1, pad=1.8)  # no tick labels to clear, only the x label
     ax.set_yticks(y, df["name"].tolist())
     ax.set_ylim(len(df) - 0.5, -0.5)
     if np.isfinite(v).any():
         ax.set_xlim(0, np.nanmax(v) * 1.15 if np.nanmax(v) > 0 else 1)
-    if integral:
-        from matplotlib.ticker import MaxNLocator
-
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    # every bar carries its value: an x scale would repeat it (and its ticks and grid
+    # lines are most of what this chart costs to draw)
+    ax.set_xticks([])
     ax.set_xlabel(label(value, lang))
     ax.set_ylabel("")
     ax.grid(axis="y", visible=False)

@@ -3,7 +3,7 @@
 Every number this module produces is **synthetic**.  It exists so that the whole pipeline
 (submissions -> ``xz clean`` -> evaluation -> reports) can run, be tested and be shown
 before real street-office submissions arrive.  Nothing here is a fact about Xiangzhou:
-the roster (streets and communities, :mod:`xzlib.divisions`) is real, the published
+the roster (streets and communities, :mod:`xzlib.roster`) is real, the published
 district totals it is calibrated to (:mod:`xzlib.reference`) are the article's, and
 everything else -- populations, grids per community, projects, meetings, cases, street
 differences, brand names other than those the article gives -- is invented.  The
@@ -100,12 +100,12 @@ import numpy as np
 import pandas as pd
 
 from . import config, schemas, submission
-from .divisions import divisions as _divisions
-from .divisions import street_of
-from .divisions import streets as _streets
-from .divisions import valid_in as _valid_in
 from .errors import UsageError
 from .fsutil import atomic_dir
+from .roster import divisions as _divisions
+from .roster import street_of
+from .roster import streets as _streets
+from .roster import valid_in as _valid_in
 
 __all__ = [
     "YEARS",

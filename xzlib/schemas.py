@@ -404,7 +404,7 @@ def check(
     schema : TableSchema
         The table's schema.
     divisions : DataFrame, optional
-        The full divisions table (:func:`xzlib.divisions.divisions` with ``year=None``);
+        The full divisions table (:func:`xzlib.roster.divisions` with ``year=None``);
         when given, codes are checked against the divisions valid in each row's year and
         a community's street against its parent in that year.
     locate : callable, optional
@@ -479,7 +479,7 @@ def check(
 
 
 def _check_foreign_keys(df, schema, divisions, report) -> None:
-    from .divisions import valid_in
+    from .roster import valid_in
 
     years = schema.years(df)
     for year in sorted(years.dropna().unique()):

@@ -25,8 +25,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import schemas
-from .divisions import divisions as _divisions
 from .fsutil import atomic_file
+from .roster import divisions as _divisions
 
 __all__ = [
     "NOTES_SHEET",

@@ -58,7 +58,7 @@ __all__ = [
     "theme",
 ]
 
-log = logging.getLogger("xzlib")
+logger = logging.getLogger(__name__)
 
 #: The colour of "this street" in every chart, and of nothing else (vermilion; prints
 #: as a dark grey).
@@ -121,7 +121,7 @@ def _covers(path: str, face_index: int = 0, probe: str = PROBE) -> bool:
     try:
         charmap = _open_face(path, face_index).get_charmap()
     except (OSError, RuntimeError, ValueError, TypeError) as exc:
-        log.debug("cannot read font %s: %s", path, exc)
+        logger.debug("cannot read font %s: %s", path, exc)
         return False
     return all(ord(c) in charmap for c in probe)
 
@@ -151,7 +151,7 @@ def _discover() -> tuple[str, int, str]:
         path = str(Path(env).expanduser())
         if Path(path).is_file() and _covers(path):
             return path, 0, _face_family(path)
-        log.warning("XZ_CJK_FONT=%s is not a font with Chinese glyphs; ignored", env)
+        logger.warning("XZ_CJK_FONT=%s is not a font with Chinese glyphs; ignored", env)
 
     # 2a. families matplotlib already knows (regular weight and upright first)
     entries = font_manager.fontManager.ttflist
@@ -167,7 +167,7 @@ def _discover() -> tuple[str, int, str]:
     try:
         files = font_manager.findSystemFonts()
     except Exception as exc:  # noqa: BLE001 - a broken fc-list must not stop plotting
-        log.debug("findSystemFonts failed: %s", exc)
+        logger.debug("findSystemFonts failed: %s", exc)
         files = []
     ranked = []
     for path in files:
@@ -230,7 +230,7 @@ def _register(path: str, face_index: int, family: str) -> None:
     )
     if not known:
         fm.addfont(path)
-        log.debug("registered CJK font %s (%s)", family, path)
+        logger.debug("registered CJK font %s (%s)", family, path)
 
 
 def cjk_font_path() -> Path:
@@ -329,8 +329,11 @@ def apply_font(ax):
     if _rc_draws_cjk():
         return ax
     family = [cjk_family(), _FALLBACK]
-    texts = [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label]
-    texts += list(ax.texts)
+    from matplotlib.text import Text
+
+    # the three titles and every text drawn on the Axes are its Text children
+    texts = [c for c in ax.get_children() if isinstance(c, Text)]
+    texts += [ax.xaxis.label, ax.yaxis.label]
     legend = ax.get_legend()
     if legend is not None:
         texts += [*legend.get_texts(), legend.get_title()]
@@ -425,7 +428,7 @@ def set_theme(
         font_scale=font_scale,
         rc={**_rc(family), **(rc or {})},
     )
-    log.debug("house theme applied (context=%s, font=%s)", context, family)
+    logger.debug("house theme applied (context=%s, font=%s)", context, family)
 
 
 @contextlib.contextmanager

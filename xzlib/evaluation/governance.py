@@ -453,7 +453,7 @@ def _community_streets(tables: Mapping[str, pd.DataFrame | None]) -> dict[tuple[
 def _division_parents() -> dict[str, str]:
     """Community -> street from the divisions history (latest valid parent), or {}."""
     try:
-        from ..divisions import divisions
+        from ..roster import divisions
 
         d = divisions(level="community").sort_values("valid_from", na_position="first")
         return dict(zip(_strings(d["code"]), _strings(d["parent_code"]), strict=True))
@@ -738,7 +738,7 @@ def compute_values(
 
 def _street_names() -> dict[str, str]:
     try:
-        from ..divisions import divisions
+        from ..roster import divisions
 
         st = divisions(level="street").drop_duplicates("code", keep="last")
         return dict(zip(_strings(st["code"]), _strings(st["name"]), strict=True))
@@ -873,7 +873,7 @@ def street_units(years: Iterable[int], streets: Iterable[str] | None = None) -> 
     if streets is not None:
         codes = [str(s) for s in streets]
         return {int(y): codes for y in years}
-    from ..divisions import streets as valid_streets
+    from ..roster import streets as valid_streets
 
     return {int(y): [str(c) for c in valid_streets(int(y))["code"]] for y in years}
 

@@ -36,9 +36,9 @@ import numpy as np
 import pandas as pd
 
 from .. import dataset, schemas
-from ..divisions import divisions as _divisions
-from ..divisions import street_name as _street_name
 from ..errors import DataError, Problem, UsageError
+from ..roster import divisions as _divisions
+from ..roster import street_name as _street_name
 from ..submission import META_FIELDS, SHEETS, SYNTHETIC_LABEL
 from . import normalize as nz
 from . import read as rd

@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from .. import schemas
-from ..divisions import divisions as _divisions
-from ..divisions import normalize_name, valid_in
+from ..roster import divisions as _divisions
+from ..roster import normalize_name, valid_in
 from ..submission import SHEETS, fields
 
 __all__ = [

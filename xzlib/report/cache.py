@@ -26,14 +26,14 @@ import json
 import logging
 import os
 import pickle
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from .. import __version__, config
-from ..errors import UsageError
+from .. import processed as _manifest
+from ..fsutil import atomic_file
 
 __all__ = [
     "cached_evaluate",
@@ -42,9 +42,6 @@ __all__ = [
     "cache_path",
     "cache_dir",
     "clear",
-    "processed_folder",
-    "read_manifest",
-    "manifest_sha256",
     "reference_sha256",
     "source_sha256",
     "ranks_records",
@@ -52,53 +49,16 @@ __all__ = [
     "SOURCE_ENV",
 ]
 
-log = logging.getLogger("xzlib")
+logger = logging.getLogger(__name__)
 
 #: The evaluator used when none is given, as ``"module:function"``.
 DEFAULT_EVALUATOR = "xzlib.evaluation:evaluate"
-_MANIFEST = "manifest.json"
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 _SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints"}
 _SKIP_SUFFIXES = {".pyc", ".pyo"}
 
 
 # --------------------------------------------------------------------------- hashes
-
-
-def processed_folder(data_dir: str | os.PathLike | None = None) -> Path:
-    """Return the processed-data folder for ``data_dir``.
-
-    Accepts, like :func:`xzlib.dataset.load`, either the processed folder itself or a data
-    folder that holds ``processed/``; ``None`` means ``config.processed_dir()``.
-    """
-    if data_dir is None:
-        return config.processed_dir()
-    p = Path(data_dir).expanduser()
-    return p if (p / _MANIFEST).exists() or not (p / "processed").is_dir() else p / "processed"
-
-
-def read_manifest(data_dir: str | os.PathLike | None = None) -> tuple[dict, str]:
-    """Return the processed data manifest and the SHA-256 of its bytes.
-
-    Raises
-    ------
-    UsageError
-        If there is no processed data (run ``xz clean``, or ``make data``).
-    """
-    path = processed_folder(data_dir) / _MANIFEST
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(
-            f"no processed data at {path.parent}: run `xz clean` first "
-            "(or `make data` for the sample batch)"
-        ) from None
-    return json.loads(raw.decode("utf-8")), hashlib.sha256(raw).hexdigest()
-
-
-def manifest_sha256(data_dir: str | os.PathLike | None = None) -> str:
-    """Return the SHA-256 of the processed data manifest (it identifies the data)."""
-    return read_manifest(data_dir)[1]
 
 
 def _tree_sha256(root: Path, *, suffixes: set[str] | None = None) -> str:
@@ -151,7 +111,7 @@ def cache_dir(data_dir: str | os.PathLike | None = None) -> Path:
     When the processed folder is not called ``processed`` (a custom ``--data`` folder), the
     cache lives inside it, in ``interim-cache/``.
     """
-    folder = processed_folder(data_dir).resolve()
+    folder = _manifest.folder(data_dir).resolve()
     if folder.name == "processed":
         return folder.parent / "interim" / "cache"
     return folder / "interim-cache"
@@ -199,7 +159,7 @@ def cache_key(
         ``xzlib`` code change.
     """
     parts = {
-        "data": manifest_sha256(data_dir),
+        "data": _manifest.sha256(data_dir),
         "reference": reference_sha256(),
         "year": int(year),
         "runs": int(runs),
@@ -247,22 +207,15 @@ def _load(path: Path) -> Any | None:
     except FileNotFoundError:
         return None
     except Exception as exc:  # a truncated or incompatible pickle: recompute
-        log.warning("ignoring unreadable evaluation cache %s (%s)", path, exc)
+        logger.warning("ignoring unreadable evaluation cache %s (%s)", path, exc)
         return None
 
 
 def _dump(obj: Any, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_file(path) as tmp, open(tmp, "wb") as f:
+        pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def cached_evaluate(
@@ -321,7 +274,7 @@ def _cached(path: Path, compute: Callable[[], Any]) -> Any:
     """Load ``path``, or compute, pickle atomically and return (one computer at a time)."""
     obj = _load(path)
     if obj is not None:
-        log.debug("loaded %s", path)
+        logger.debug("loaded %s", path)
         return obj
     path.parent.mkdir(parents=True, exist_ok=True)
     with _file_lock(path.with_name(path.name + ".lock")):
@@ -330,7 +283,7 @@ def _cached(path: Path, compute: Callable[[], Any]) -> Any:
             t0 = time.monotonic()
             obj = compute()
             _dump(obj, path)
-            log.info("cached %s (%.1f s)", path.name, time.monotonic() - t0)
+            logger.info("cached %s (%.1f s)", path.name, time.monotonic() - t0)
     return obj
 
 
@@ -362,7 +315,7 @@ def cached_call(func: Callable, *args, data_dir: str | os.PathLike | None = None
         "func": name,
         "args": repr(args),
         "kwargs": repr(sorted(kwargs.items())),
-        "data": manifest_sha256(data_dir),
+        "data": _manifest.sha256(data_dir),
         "reference": reference_sha256(),
         "xzlib": __version__,
         "source": source_sha256(),

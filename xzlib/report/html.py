@@ -11,7 +11,7 @@ nbconvert and the project's template (``xzlib/templates/xz_report``):
   no script at all (a Content-Security-Policy forbids them too), images embedded as
   data URIs; :func:`external_resources` checks the result;
 * every image has alt text: the output's own (``Image(..., metadata={"alt": ...})``,
-  which :func:`xzlib.report.narrative.figure` sets from what the chart shows) or 图表/Chart;
+  which :func:`xzlib.report.figures.figure` sets from what the chart shows) or 图表/Chart;
 * a header (title, street, year, generation time, data batch, xzlib version), a visible
   示例数据 banner when the data is synthetic, a table of contents built from the ``##``
   and ``###`` headings, a layout readable at 375 px and a print stylesheet;
@@ -49,14 +49,13 @@ import logging
 import os
 import re
 import secrets
-import sys
 import threading
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from ..errors import UsageError, XzError
 from ..fsutil import write_text
-from ..i18n import check_lang, fmt_number, html_lang, label, t
+from ..i18n import check_lang, fmt_number, html_lang, label, report_title, t
 
 __all__ = [
     "TEMPLATE_NAME",
@@ -73,7 +72,7 @@ __all__ = [
     "external_resources",
 ]
 
-log = logging.getLogger("xzlib")
+logger = logging.getLogger(__name__)
 
 #: nbconvert template name, a folder of :data:`TEMPLATE_DIR`.
 TEMPLATE_NAME = "xz_report"
@@ -91,6 +90,8 @@ META_KEYS = (
     "batch",
     "xzlib_version",
     "synthetic",
+    "runs",
+    "seed",
 )
 # Output mime types that need JavaScript; dropped.
 _SCRIPT_MIMES = (
@@ -244,7 +245,9 @@ def table_html(
         cls = ' class="num"' if numeric else ""
         head.append(f'<th scope="col"{cls}>{e(str(header))}</th>')
         d = digits.get(col) if isinstance(digits, dict) else digits
-        if numeric and d is None and pd.api.types.is_float_dtype(s):
+        if numeric and pd.api.types.is_integer_dtype(s):
+            d = 0  # counts and ranks: 3, never 3.0
+        elif numeric and d is None and pd.api.types.is_float_dtype(s):
             finite = s.dropna()
             finite = finite[finite.abs() != float("inf")]
             if len(finite) and bool((finite == finite.round()).all()):
@@ -351,10 +354,7 @@ def _meta_context(meta: dict, lang: str) -> dict:
     street, code, year = text("street_name"), text("street_code"), text("year")
     title = text("title")
     if title is None:
-        if street and year:
-            title = t("street_report_title", lang, street=street, year=year)
-        else:
-            title = t("report_title", lang)
+        title = report_title(lang, year, street) if year else t("report_title", lang)
 
     items = []
     if street or code:
@@ -366,6 +366,9 @@ def _meta_context(meta: dict, lang: str) -> dict:
         ("year", t("year", lang), year),
         ("generated", t("generated_at", lang), str(gen)),
         ("batch", t("batch", lang), text("batch")),
+        ("monte-carlo", t("monte_carlo", lang),
+         t("monte_carlo_value", lang, runs=meta["runs"], seed=meta.get("seed", 0))
+         if meta.get("runs") is not None else None),
         ("version", t("xzlib_version", lang), version),
     ):
         if value is not None:
@@ -393,7 +396,6 @@ def _meta_context(meta: dict, lang: str) -> dict:
 
 
 def _load(nb):
-    defer_slow_imports()
     import nbformat
 
     if isinstance(nb, str | os.PathLike):
@@ -423,7 +425,7 @@ def _clean(nb, *, strict: bool) -> None:
                             f"cell {index}: matplotlib could not draw some characters (missing "
                             f"glyphs): call xzlib.theme.set_theme() before plotting.\n{txt[:500]}"
                         )
-                    log.warning(
+                    logger.warning(
                         "cell %d: stderr left out of the report: %s", index, txt.strip()[:300]
                     )
                     continue
@@ -600,9 +602,9 @@ def export_html(nb, *, lang: str = "zh", meta: dict, strict: bool = True) -> str
         msg = f"the report would load external resources: {found[:5]}"
         if strict:
             raise ExportError(msg)
-        log.warning(msg)
+        logger.warning(msg)
     page = _unstash_images(page, images)
-    log.debug("exported report %r: %d bytes", ctx["title"], len(page.encode()))
+    logger.debug("exported report %r: %d bytes", ctx["title"], len(page.encode()))
     return page
 
 
@@ -619,8 +621,9 @@ def _exporter():
     """
     global _EXPORTER
     if _EXPORTER is None:
-        defer_slow_imports()
-        _EXPORTER = _exporter_class()(
+        from nbconvert import HTMLExporter
+
+        _EXPORTER = HTMLExporter(
             template_name=TEMPLATE_NAME,
             extra_template_basedirs=[str(TEMPLATE_DIR)],
             exclude_input=True,
@@ -632,53 +635,18 @@ def _exporter():
     return _EXPORTER
 
 
-def _exporter_class():
-    from nbconvert import HTMLExporter
-
-    try:  # the pieces HTMLExporter.from_notebook_node uses (nbconvert 7)
-        from nbconvert.exporters.templateexporter import TemplateExporter
-        from nbconvert.filters.highlight import Highlight2HTML
-        from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
-    except ImportError:  # pragma: no cover - another nbconvert: its own, slower, path
-        return HTMLExporter
-    if not hasattr(HTMLExporter, "_init_resources"):  # pragma: no cover - idem
-        return HTMLExporter
-
-    class ReportExporter(HTMLExporter):
-        """nbconvert's ``HTMLExporter`` without its BeautifulSoup pass over the page.
-
-        ``HTMLExporter.from_notebook_node`` parses the rendered page again to give images
-        without alt text a placeholder one (logging a warning) and cells a ``tabindex``.
-        The xz_report template writes every image's alt text, and :func:`_postprocess`
-        removes the tabindex attributes while it parses the page anyway, so that pass
-        would only cost time.  Everything else is ``HTMLExporter.from_notebook_node``.
-        """
-
-        def from_notebook_node(self, nb, resources=None, **kw):
-            langinfo = nb.metadata.get("language_info", {})
-            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
-            highlight_code = self.filters.get(
-                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)
-            )
-            resources = self._init_resources(resources)
-            filter_data_type = WidgetsDataTypeFilter(
-                notebook_metadata=self._nb_metadata, parent=self, resources=resources
-            )
-            self.register_filter("highlight_code", highlight_code)
-            self.register_filter("filter_data_type", filter_data_type)
-            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
-
-    return ReportExporter
-
-
-_IMAGE_MIMES = ("image/png", "image/jpeg")
+_IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
 
 
 def _stash_images(nb) -> dict[str, str]:
-    """Replace every base64 PNG/JPEG output by a unique token, in place (``nb`` is a copy).
+    """Replace every image output by a unique token, in place (``nb`` is a copy).
 
-    Returns ``{token: base64 data}`` for :func:`_unstash_images`.
+    PNG and JPEG outputs are base64 already; an SVG (text) is base64-encoded here, so
+    that every chart is an ``<img>`` with its alt text, whatever its format.  Returns
+    ``{token: base64 data}`` for :func:`_unstash_images`.
     """
+    import base64
+
     nonce = secrets.token_hex(8)
     images: dict[str, str] = {}
     for cell in nb.cells:
@@ -690,6 +658,8 @@ def _stash_images(nb) -> dict[str, str]:
                 value = data.get(mime)
                 if isinstance(value, list):
                     value = "".join(value)
+                if isinstance(value, str) and mime == "image/svg+xml":
+                    value = base64.b64encode(value.encode("utf-8")).decode("ascii")
                 if isinstance(value, str):
                     token = f"xzimg{len(images)}x{nonce}"
                     images[token] = value
@@ -704,60 +674,6 @@ def _unstash_images(page: str, images: dict[str, str]) -> str:
     pattern = re.compile("|".join(re.escape(token) for token in images))
     # escaped as the template escapes them (base64 has nothing to escape)
     return pattern.sub(lambda m: _html.escape(images[m.group(0)]), page)
-
-
-_defer_lock = threading.Lock()
-
-
-def defer_slow_imports() -> None:
-    """Import ``rfc3987_syntax`` only when it is used, not whenever ``jsonschema`` is.
-
-    nbformat imports jsonschema, which imports ``rfc3987_syntax`` (when installed) to
-    check the ``iri`` string format; that module builds a parser at import time, about
-    0.9 s, paid by every process that imports nbformat (papermill, nbconvert, ``xz build``)
-    although notebook schemas never use that format.  This puts a stand-in in
-    ``sys.modules`` whose ``is_valid_syntax`` imports the real module on its first call,
-    so format checks behave exactly as before.  No-op when jsonschema is already
-    imported or rfc3987_syntax is not installed.
-    """
-    name = "rfc3987_syntax"
-    with _defer_lock:
-        if name in sys.modules or "jsonschema" in sys.modules:
-            return
-        import importlib.util
-        import types
-
-        try:
-            if importlib.util.find_spec(name) is None:
-                return
-        except (ImportError, ValueError):
-            return
-        stub = types.ModuleType(name)
-        stub.__doc__ = "stand-in installed by xzlib.report.html.defer_slow_imports"
-
-        def is_valid_syntax(*args, **kwargs):
-            import importlib
-
-            with _defer_lock:
-                if sys.modules.get(name) is stub:
-                    del sys.modules[name]
-                real = importlib.import_module(name)
-            return real.is_valid_syntax(*args, **kwargs)
-
-        def __getattr__(attr):  # anything else: the real module, imported now
-            import importlib
-
-            if attr.startswith("__"):  # the import system's probes (__path__, __file__)
-                raise AttributeError(attr)
-            with _defer_lock:
-                if sys.modules.get(name) is stub:
-                    del sys.modules[name]
-                real = importlib.import_module(name)
-            return getattr(real, attr)
-
-        stub.is_valid_syntax = is_valid_syntax
-        stub.__getattr__ = __getattr__
-        sys.modules[name] = stub
 
 
 _EXTERNAL = re.compile(

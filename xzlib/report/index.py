@@ -17,77 +17,13 @@ from html import escape
 from pathlib import Path
 
 from ..fsutil import write_text
+from ..i18n import check_lang
+from ..i18n import t as _t
 
-__all__ = ["render_index", "write_index", "STATUS_LABELS"]
+__all__ = ["render_index", "write_index", "index_rows", "index_key", "STATUS"]
 
-#: Build states shown on the page, per language.
-STATUS_LABELS = {
-    "zh": {
-        "ok": "已生成",
-        "failed": "失败",
-        "timeout": "超时",
-        "died": "内核崩溃",
-        "error": "出错",
-        "missing": "未生成",
-        "interrupted": "已中断",
-    },
-    "en": {
-        "ok": "built",
-        "failed": "failed",
-        "timeout": "timed out",
-        "died": "kernel died",
-        "error": "error",
-        "missing": "not built",
-        "interrupted": "interrupted",
-    },
-}
-
-_TEXT = {
-    "zh": {
-        "title": "香洲区{year}年基层社会治理评估报告",
-        "subtitle": "各镇街评估报告索引",
-        "district": "全区总览",
-        "street": "镇街",
-        "code": "代码",
-        "score": "综合得分",
-        "rank": "排名",
-        "interval": "排名区间 (5%–95%)",
-        "status": "生成状态",
-        "report": "报告",
-        "open": "打开",
-        "previous": "打开上次成功版本",
-        "none": "—",
-        "synthetic": "示例数据：本页及各报告中的数值均为合成的示例数据，并非香洲区的真实统计。",
-        "generated": "生成时间",
-        "batch": "数据批次",
-        "version": "xzlib 版本",
-        "note": "排名区间来自对指标处理方法、权重和聚合方式的蒙特卡洛不确定性分析；区间越窄，排名越稳健。",
-        "of": "共 {n} 个",
-    },
-    "en": {
-        "title": "Xiangzhou District {year}: grassroots governance evaluation",
-        "subtitle": "Index of street and town reports",
-        "district": "District overview",
-        "street": "Street / town",
-        "code": "Code",
-        "score": "Composite score",
-        "rank": "Rank",
-        "interval": "Rank interval (5–95%)",
-        "status": "Build status",
-        "report": "Report",
-        "open": "open",
-        "previous": "open last good version",
-        "none": "—",
-        "synthetic": "Sample data (示例数据): every value on this page and in the reports is "
-        "synthetic, not a real statistic of Xiangzhou District.",
-        "generated": "Generated",
-        "batch": "Data batch",
-        "version": "xzlib version",
-        "note": "Rank intervals come from a Monte Carlo uncertainty analysis over normalisation, "
-        "weights and aggregation; the narrower the interval, the more robust the rank.",
-        "of": "{n} in all",
-    },
-}
+#: Build states the page names (``status.<state>`` in :mod:`xzlib.i18n`).
+STATUS = ("ok", "failed", "timeout", "died", "error", "missing", "interrupted")
 
 _CSS = """
 *{box-sizing:border-box}
@@ -147,7 +83,7 @@ def render_index(
     rows : list of dict
         One per street, with keys ``street_code``, ``street_name``, ``score``, ``rank``,
         ``rank_q05``, ``rank_q95`` (numbers or ``None``), ``status`` (a key of
-        :data:`STATUS_LABELS`) and ``href`` (relative link to the report, or ``None`` when
+        :data:`STATUS`) and ``href`` (relative link to the report, or ``None`` when
         there is no good report).  Rows with a rank are listed by rank, the others by code.
     year : int
         Evaluation year.
@@ -165,10 +101,12 @@ def render_index(
     str
         The HTML text; every value from the data is escaped.
     """
-    if lang not in _TEXT:
-        raise ValueError(f"lang must be one of {', '.join(_TEXT)}; got {lang!r}")
-    t = _TEXT[lang]
-    labels = STATUS_LABELS[lang]
+    check_lang(lang)
+
+    def t(key: str) -> str:
+        return _t(f"index.{key}", lang)
+
+    labels = {s: _t(f"status.{s}", lang) for s in STATUS}
     n = len(rows)
     ranked = sum(1 for r in rows if r.get("rank") is not None)
 
@@ -182,12 +120,12 @@ def render_index(
         cls = "st-ok" if status == "ok" else ("st-none" if status == "missing" else "st-bad")
         href = r.get("href")
         if href:
-            text = t["open"] if status == "ok" else t["previous"]
+            text = t("open") if status == "ok" else t("previous")
             link = f'<a href="{escape(href, quote=True)}">{escape(text)}</a>'
         else:
-            link = escape(t["none"])
+            link = escape(t("none"))
         lo, hi = r.get("rank_q05"), r.get("rank_q95")
-        interval = t["none"] if lo is None or hi is None else f"{_fmt_rank(lo)}–{_fmt_rank(hi)}"
+        interval = t("none") if lo is None or hi is None else f"{_fmt_rank(lo)}–{_fmt_rank(hi)}"
         rank = _fmt_rank(r.get("rank"))
         if r.get("rank") is not None:
             rank += f" / {ranked}"
@@ -203,7 +141,7 @@ def render_index(
             "</tr>"
         )
 
-    title = t["title"].format(year=int(year))
+    title = t("title").format(year=int(year))
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}">',
@@ -216,11 +154,11 @@ def render_index(
         "<body><main>",
     ]
     if synthetic:
-        parts.append(f'<div class="banner" role="note">{escape(t["synthetic"])}</div>')
-    parts += [f"<h1>{escape(title)}</h1>", f"<h2>{escape(t['subtitle'])}</h2>"]
+        parts.append(f'<div class="banner" role="note">{escape(t("synthetic"))}</div>')
+    parts += [f"<h1>{escape(title)}</h1>", f"<h2>{escape(t('subtitle'))}</h2>"]
     if district is not None:
         status = district.get("status") or "missing"
-        label = escape(t["district"])
+        label = escape(t("district"))
         if district.get("href"):
             extra = "" if status == "ok" else f" ({escape(labels.get(status, status))})"
             parts.append(
@@ -232,25 +170,25 @@ def render_index(
     parts += [
         "<table>",
         "<thead><tr>"
-        f"<th>{escape(t['street'])} ({escape(t['of'].format(n=n))})</th>"
-        f'<th class="num">{escape(t["score"])}</th>'
-        f'<th class="num">{escape(t["rank"])}</th>'
-        f'<th class="num hide-s">{escape(t["interval"])}</th>'
-        f"<th>{escape(t['status'])}</th>"
-        f"<th>{escape(t['report'])}</th>"
+        f"<th>{escape(t('street'))} ({escape(t('of').format(n=n))})</th>"
+        f'<th class="num">{escape(t("score"))}</th>'
+        f'<th class="num">{escape(t("rank"))}</th>'
+        f'<th class="num hide-s">{escape(t("interval"))}</th>'
+        f"<th>{escape(t('status'))}</th>"
+        f"<th>{escape(t('report'))}</th>"
         "</tr></thead>",
         "<tbody>",
         *body,
         "</tbody></table>",
-        f'<p class="note">{escape(t["note"])}</p>',
+        f'<p class="note">{escape(t("note"))}</p>',
     ]
     foot = []
     if generated_at:
-        foot.append(f"{t['generated']}: {generated_at}")
+        foot.append(f"{t('generated')}: {generated_at}")
     if batch:
-        foot.append(f"{t['batch']}: {batch}")
+        foot.append(f"{t('batch')}: {batch}")
     if xzlib_version:
-        foot.append(f"{t['version']}: {xzlib_version}")
+        foot.append(f"{t('version')}: {xzlib_version}")
     if foot:
         parts.append(f"<footer>{escape(' · '.join(foot))}</footer>")
     parts.append("</main></body></html>")
@@ -260,3 +198,39 @@ def render_index(
 def write_index(html: str, path: str | os.PathLike) -> Path:
     """Write ``html`` to ``path`` atomically (temporary file, then rename); returns the path."""
     return write_text(path, html)
+
+
+def index_rows(pl, entries: dict, ranks: list[dict]) -> tuple[list[dict], dict]:
+    """The page's rows from a build plan, its manifest entries and the evaluation's ranks.
+
+    Returns ``(rows, district)`` for :func:`render_index`: a link only to an HTML file
+    that exists.
+    """
+    by_code = {str(r.get("street_code")): r for r in ranks}
+    out = Path(pl.out)
+
+    def href(entry):
+        return entry.get("html") if entry.get("html") and (out / entry["html"]).is_file() else None
+
+    rows = []
+    for code, name in pl.all_streets:
+        e = entries.get(code) or {}
+        r = by_code.get(code, {})
+        rows.append({"street_code": code, "street_name": name, "score": r.get("score"),
+                     "rank": r.get("rank"), "rank_q05": r.get("rank_q05"),
+                     "rank_q95": r.get("rank_q95"), "status": e.get("status") or "missing",
+                     "href": href(e)})
+    d = entries.get("district") or {}
+    return rows, {"status": d.get("status") or "missing", "href": href(d)}
+
+
+def index_key(pl, rows: list[dict], district: dict) -> str:
+    """What the page shows, hashed: the page is rewritten only when it changes."""
+    import hashlib
+    import json
+
+    doc = {"rows": rows, "district": district, "lang": pl.lang, "year": pl.year,
+           "synthetic": pl.synthetic, "batch": pl.batch,
+           "source": pl.common["xzlib_source_sha256"]}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False,
+                                     default=str).encode()).hexdigest()

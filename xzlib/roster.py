@@ -8,6 +8,7 @@ the end of a given year, which is what programme data for that year is checked a
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
 from functools import lru_cache
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "divisions", "valid_in", "streets", "street_name", "street_of", "normalize_name", "name_index",
+    "divisions", "valid_in", "streets", "street_list", "street_name", "street_of",
+    "normalize_name", "name_index",
 ]
 
 _COLUMNS = {
@@ -128,9 +130,33 @@ def street_of(community_codes: pd.Series, years: pd.Series) -> pd.Series:
     return street
 
 
+def street_list(year: int) -> list[tuple[str, str]]:
+    """Return ``(code, name)`` of the streets/towns valid at the end of ``year``, by code.
+
+    The one reading of "which streets exist in a year": standard library only, so that
+    ``xz build`` can plan without importing pandas; :func:`streets` is built on it.
+    """
+    path = config.reference_dir() / "divisions.csv"
+    day = f"{int(year):04d}-12-31"
+    out = {}
+    with open(path, encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            if row.get("level") != "street":
+                continue
+            start, end = (row.get("valid_from") or "")[:10], (row.get("valid_to") or "")[:10]
+            if (start and start > day) or (end and end < day):
+                continue
+            out[row["code"]] = row["name"]
+    return sorted(out.items())
+
+
 def streets(year: int) -> pd.DataFrame:
     """Return ``code`` and ``name`` of the streets/towns valid at the end of ``year``."""
-    return divisions(year, level="street")[["code", "name"]].sort_values("code").reset_index(drop=True)
+    import pandas as pd
+
+    rows = street_list(year)
+    return pd.DataFrame({"code": pd.array([c for c, _ in rows], dtype="string"),
+                         "name": pd.array([n for _, n in rows], dtype="string")})
 
 
 def street_name(code: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import xzlib as xz
-from xzlib.divisions import name_index, normalize_name, street_name
 from xzlib.errors import UsageError
+from xzlib.roster import name_index, normalize_name, street_name
 
 FENGSHAN, QIANSHAN = "440402009", "440402003"
 
