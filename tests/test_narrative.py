@@ -136,3 +136,29 @@ def test_figures_are_svg_with_text_deterministic_and_described(rep, monkeypatch)
 def test_communities_chart_has_a_title(rep):
     assert rep.street_name in figures.community_title(rep, "D3")
     assert "议事协商" in figures.community_title(rep, "D3")
+
+
+def test_coherence_table_and_summary_follow_the_evaluation(rep):
+    ev = rep.evaluation
+    raw = ev.coherence_table()
+    for lang in ("zh", "en"):
+        tab = tables.coherence_table(ev, lang)
+        assert len(tab) == len(raw)
+        names = tab.iloc[:, 0].tolist()
+        # indicators are indented under their dimension; labels are the framework's
+        ind = (raw["level"] == 1).to_numpy()
+        assert all(n.startswith("\u3000") for n, i in zip(names, ind, strict=True) if i)
+        assert not any(n.startswith("\u3000") for n, i in zip(names, ind, strict=True) if not i)
+        assert names[0] == raw["label_zh" if lang == "zh" else "label_en"].iloc[0]
+        # correlations as written numbers, alpha only on dimension rows
+        first = raw.iloc[0]
+        assert tab.iloc[0, 1] == f"{first['corr_parent']:.2f}"
+        assert (tab.iloc[:, 3][ind] == "").all()
+        # flags in readers' words, one per raw flag
+        n_flags = raw["flag"].fillna("").map(lambda f: len([x for x in f.split(";") if x]))
+        sep = "；" if lang == "zh" else "; "
+        written = [len(f.split(sep)) if f else 0 for f in tab.iloc[:, 4]]
+        assert written == n_flags.tolist()
+    text = prose.coherence_summary(ev, "en")
+    neg = int(raw.loc[raw["level"] == 1, "flag"].fillna("").str.contains("negative").sum())
+    assert f"Of {int(ind.sum())} indicators, {neg} correlate negatively" in text

@@ -22,6 +22,7 @@ __all__ = [
     "district_summary",
     "reconciliation_sentence",
     "method_appendix",
+    "coherence_summary",
 ]
 
 
@@ -147,6 +148,20 @@ def reconciliation_sentence(rec, lang: str = "zh") -> str:
     counts = rec["verdict"].astype(str).value_counts()
     return _p("reconciliation", lang, n=len(rec), consistent=int(counts.get("consistent", 0)),
               differs=int(counts.get("differs", 0)), missing=int(counts.get("no data", 0)))
+
+
+def coherence_summary(ev, lang: str = "zh") -> str:
+    """One paragraph on the framework's statistical coherence (see
+    :func:`xzlib.report.tables.coherence_table`): how many indicators correlate negatively
+    or weakly with their dimension, how many dimensions have a low Cronbach's alpha."""
+    tab = ev.coherence_table()
+    ind = tab[tab["level"] == 1]
+    flags = tab["flag"].fillna("").astype(str)
+    return _p("coherence", lang, n=len(ind),
+              neg=int(flags[tab["level"] == 1].str.contains("negative").sum()),
+              weak=int(flags[tab["level"] == 1].str.contains("weak").sum()),
+              low=int(flags[tab["level"] == 2].str.contains("low").sum()),
+              units=int(ev.ranks["ranked"].sum()))
 
 
 def method_appendix(ev, lang: str = "zh") -> str:

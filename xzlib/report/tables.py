@@ -199,11 +199,33 @@ def timeline_table(events: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
 
 
 def coherence_table(ev, lang: str = "zh") -> pd.DataFrame | None:
-    """The evaluation's statistical coherence table, when it has one (else ``None``).
+    """The framework's statistical coherence, the Handbook's audit step (else ``None``).
 
-    The place the district overview's method section keeps for it: an evaluation result
-    with a ``coherence`` DataFrame attribute (correlations with the parent and the index,
-    Cronbach's alpha) is shown as it is, with its columns labelled by :mod:`xzlib.i18n`.
+    One row per dimension, followed by its indicators (indented): the Pearson
+    correlation with its parent (the dimension, or the index for a dimension) and with
+    the index over the ranked streets, Cronbach's alpha of each dimension's indicators,
+    and what is flagged (negative or weak correlation with the parent, low alpha), in
+    readers' words.  ``None`` when the evaluation has no coherence table (too few
+    streets ranked).
     """
-    table = getattr(ev, "coherence", None)
-    return table if isinstance(table, pd.DataFrame) and len(table) else None
+    tab = ev.coherence_table()
+    if not len(tab):
+        return None
+    label = tab["label_zh" if lang == "zh" else "label_en"].astype(str)
+    indent = np.where(tab["level"].to_numpy() == 1, "\u3000", "")
+
+    def flags(value) -> str:
+        parts = [t(f"coherence.{f}", lang) for f in str(value or "").split(";") if f]
+        return ("；" if lang == "zh" else "; ").join(parts)
+
+    def alpha(value, level) -> str:
+        return "" if level == 1 else _num(value, lang)
+
+    return pd.DataFrame({
+        t("col.item", lang): [i + n for i, n in zip(indent, label, strict=True)],
+        t("col.corr_parent", lang): [_num(v, lang) for v in tab["corr_parent"]],
+        t("col.corr_index", lang): [_num(v, lang) for v in tab["corr_index"]],
+        t("col.alpha", lang): [alpha(v, lv) for v, lv in zip(tab["alpha"], tab["level"],
+                                                             strict=True)],
+        t("col.flag", lang): [flags(f) for f in tab["flag"]],
+    })
