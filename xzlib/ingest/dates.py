@@ -1,0 +1,142 @@
+"""Dates: every form a clerk writes (see :func:`parse_dates`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+
+from .cells import _BLANK_WORDS, BLANK, DATE, NUMBER, prep
+
+__all__ = ["DateResult", "parse_dates", "parse_date_text"]
+
+# --------------------------------------------------------------------------- dates
+
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_DATE_RE = re.compile(
+    r"^(?P<y>\d{4})\s*(?:年|[./\-])\s*(?P<m>\d{1,2})\s*(?:(?:月|[./\-])\s*(?P<d>\d{1,2})\s*[日号]?)?"
+    r"\s*(?:月)?"
+    r"(?:(?:\s+|T|日)?\s*(?P<H>\d{1,2})\s*[:：时点]\s*(?P<M>\d{1,2})\s*(?:[:：分]\s*(?P<S>\d{1,2}(?:\.\d+)?)\s*秒?)?\s*分?)?$"
+)
+
+
+@lru_cache(maxsize=65536)
+def parse_date_text(text: str) -> tuple[pd.Timestamp | None, str]:
+    """Parse one date cell written as text.
+
+    Returns ``(timestamp, precision)`` with precision ``"day"``, ``"month"`` (``2018年7月``,
+    read as the 1st) or ``"time"``; ``(None, reason)`` when unreadable.
+
+    >>> parse_date_text("2018年7月3日")
+    (Timestamp('2018-07-03 00:00:00'), 'day')
+    >>> parse_date_text("2018.7")[1]
+    'month'
+    >>> parse_date_text("43284")[0]
+    Timestamp('2018-07-03 00:00:00')
+    """
+    t = unicodedata.normalize("NFKC", text).strip()
+    if re.fullmatch(r"\d{8}", t):
+        try:
+            return pd.Timestamp(dt.date(int(t[:4]), int(t[4:6]), int(t[6:]))), "day"
+        except ValueError:
+            return None, "日期不存在 (no such date)"
+    if re.fullmatch(r"\d{5}(\.\d+)?", t):
+        return _serial(float(t))
+    m = _DATE_RE.match(t)
+    if not m:
+        return None, "无法识别的日期 (unrecognised date)"
+    y, mo = int(m.group("y")), int(m.group("m"))
+    d = int(m.group("d")) if m.group("d") else None
+    try:
+        if m.group("H") is not None:
+            sec = float(m.group("S") or 0)
+            ts = pd.Timestamp(dt.datetime(y, mo, d or 1, int(m.group("H")), int(m.group("M")),
+                                          int(sec)))
+            return ts, "time" if d else "month"
+        return pd.Timestamp(dt.date(y, mo, d or 1)), "day" if d else "month"
+    except ValueError:
+        return None, "日期不存在 (no such date)"
+
+
+def _serial(v: float) -> tuple[pd.Timestamp | None, str]:
+    if not 1 <= v < 2_958_466:
+        return None, "无法识别的日期 (unrecognised date)"
+    ts = (_EXCEL_EPOCH + pd.to_timedelta(v, unit="D")).round("s")
+    return ts, "time" if ts != ts.normalize() else "day"
+
+
+@dataclass
+class DateResult:
+    """Dates parsed from one column (``value`` is ``datetime64[ns]``; see NumberResult)."""
+
+    value: pd.Series
+    blank: pd.Series
+    bad: pd.Series
+    reason: pd.Series
+    month_only: pd.Series
+    serial: pd.Series
+
+
+def parse_dates(s: pd.Series, pre: tuple | None = None) -> DateResult:
+    """Parse a column of dates in any of the forms a clerk uses.
+
+    Excel dates and datetimes pass through; numbers (and digit-only text) are Excel serial
+    numbers (``43284`` = 2018-07-03), eight digits are ``YYYYMMDD``; text may be ISO
+    (``2018-07-03 14:30``), ``2018/07/03``, ``2018.7.3``, ``2018年7月3日`` or
+    ``2018年7月`` (month only: read as the 1st, flagged in ``month_only``).  Times are
+    rounded to the second.
+
+    Returns
+    -------
+    DateResult
+    """
+    idx = s.index
+    value = pd.Series(pd.NaT, index=idx, dtype="datetime64[ns]")
+    reason = pd.Series(None, index=idx, dtype=object)
+    month_only = pd.Series(False, index=idx)
+    serial = pd.Series(False, index=idx)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        value = s.astype("datetime64[ns]").dt.round("s")
+        return DateResult(value, s.isna(), pd.Series(False, index=idx), reason, month_only, serial)
+    text_all, kinds = pre if pre is not None else prep(s)
+    blank = pd.Series(kinds == BLANK, index=idx) | text_all.isin(_BLANK_WORDS - {""}).fillna(False)
+    todo = ~blank
+    isdt = pd.Series(kinds == DATE, index=idx) & todo
+    if isdt.any():
+        value[isdt] = pd.to_datetime(s[isdt].map(
+            lambda v: v if isinstance(v, dt.datetime) else
+            dt.datetime(v.year, v.month, v.day) if isinstance(v, dt.date) else None
+        ).tolist()).astype("datetime64[ns]").round("s")
+        todo &= ~isdt
+    isnum = pd.Series(kinds == NUMBER, index=idx) & todo
+    if isnum.any():
+        got = [_serial(float(v)) for v in s[isnum]]
+        value[isnum] = pd.to_datetime([g[0] for g in got]).astype("datetime64[ns]")
+        reason[isnum] = [None if g[0] is not None else g[1] for g in got]
+        serial[isnum] = True
+        todo &= ~isnum
+    if todo.any():
+        text = text_all[todo]
+        fast = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        ok = fast.notna() & text.str.fullmatch(
+            r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?"
+        ).fillna(False)
+        ok = ok.astype(bool)
+        if ok.any():
+            value[ok[ok].index] = fast[ok].astype("datetime64[ns]").dt.round("s")
+        rest = text[~ok.to_numpy()]
+        if len(rest):
+            parsed = {u: parse_date_text(u) for u in pd.unique(rest.to_numpy())}
+            got = [parsed[t] for t in rest]
+            value[rest.index] = pd.to_datetime([g[0] for g in got]).astype("datetime64[ns]")
+            reason[rest.index] = [None if g[0] is not None else g[1] for g in got]
+            month_only[rest.index] = [g[1] == "month" for g in got]
+            serial[rest.index] = rest.str.fullmatch(r"[0-9]{5}(\.[0-9]+)?").fillna(False).to_numpy()
+    bad = ~blank & value.isna()
+    reason[bad & reason.isna()] = "无法识别的日期 (unrecognised date)"
+    return DateResult(value, blank.astype(bool), bad.astype(bool), reason, month_only, serial)
+
