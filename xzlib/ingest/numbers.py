@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 
 import numpy as np
@@ -18,34 +18,136 @@ __all__ = ["NumberText", "NumberResult", "parse_number_text", "parse_numbers"]
 
 # --------------------------------------------------------------------------- numbers
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
-              "七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-_CN_BIG = {"万": 10_000, "亿": 100_000_000}
+#: Characters of a Chinese numeral (小写, 大写, traditional forms, 廿/卅), mapped first.
+_CN_MAP = str.maketrans({"两": "二", "兩": "二", "〇": "零", "○": "零", "萬": "万", "億": "亿",
+                         "貳": "二", "參": "三", "陸": "六", "弍": "二",
+                         **dict(zip("壹贰叁肆伍陆柒捌玖拾佰仟", "一二三四五六七八九十百千",
+                                    strict=True))})
+_CN_DIGIT = "零一二三四五六七八九壹贰叁肆伍陆柒捌玖"
+_CN_UNIT = "十百千万亿拾佰仟"
+_CN_CHARS = _CN_DIGIT + _CN_UNIT + "两兩〇○萬億貳參陸弍廿卅点"
+#: Colloquial abbreviation: 两千五 = 两千五百 (the unit after the last digit is left out).
+_COLLOQUIAL = re.compile(rf"(.+[千百万亿仟佰])([{_CN_DIGIT[1:]}])")
+_NEXT_UNIT = {"千": "百", "百": "十", "万": "千", "亿": "千万", "仟": "佰", "佰": "拾"}
+# forms cn2an's own writer emits or a clerk types that its strict grammar lacks (the
+# normalisations of cn2an's normal mode, applied without that mode's digit-string and
+# "speaking" fallbacks, which accept 三千三千三 as 6300)
+_FILL = ((re.compile(r"(万)零(?=[一二三四五六七八九][千])"), r"\1"),
+         (re.compile(r"([万亿])([一二三四五六七八九][十百])"), r"\1零\2"),
+         (re.compile(r"([千])([一二三四五六七八九]?[十])"), r"\1零\2"),
+         (re.compile(r"([百])([十])"), r"\1一\2"),
+         (re.compile(r"零十"), "零一十"))
+_ARABIC = r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|[+-]?\.[0-9]+"
+_ARABIC_MULT = re.compile(rf"(?P<n>{_ARABIC})(?P<m>(?:[十百千])?(?:万亿|万|亿)?)")
+_MULT_VALUE = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
+_DEC_DIGITS = {c: str(i % 10) for i, c in enumerate("零一二三四五六七八九")}
 
 
-def _cn_int(text: str) -> int | None:
-    """Parse a Chinese numeral (一百零五, 三千二百, 两万, 十二); None if not one."""
-    if not text or any(ch not in _CN_DIGITS and ch not in _CN_UNITS and ch not in _CN_BIG
-                       for ch in text):
+def _strict(text: str) -> int | None:
+    """cn2an's strict grammar (小写 and 大写); None if ``text`` is not such a numeral."""
+    import cn2an
+
+    try:
+        v = cn2an.cn2an(text, "strict")
+    except Exception:  # noqa: BLE001 - cn2an raises ValueError, or KeyError on some input
         return None
-    total, section, digit = 0, 0, None
-    for ch in text:
-        if ch in _CN_DIGITS:
-            if digit:  # two digits in a row (一二) is not a numeral; 一百零五 is
-                return None
-            digit = _CN_DIGITS[ch]
-        elif ch in _CN_UNITS:
-            section += (1 if digit is None else digit) * _CN_UNITS[ch]
-            digit = None
-        else:
-            section += digit or 0
-            if section == 0:
-                return None
-            total += section * _CN_BIG[ch]
-            section, digit = 0, None
-    section += digit or 0
-    return total + section
+    return int(v) if isinstance(v, int) or float(v).is_integer() else None
+
+
+@lru_cache(maxsize=16384)
+def cn_integer(text: str) -> int | None:
+    """Read a Chinese integer numeral exactly; ``None`` if it is not one.
+
+    The core is cn2an's strict grammar (``一百零五``, ``壹仟贰佰``, ``十二``); around it:
+    两/兩, 〇, 廿/卅 and traditional forms, the colloquial abbreviation (``两千五`` =
+    2500, ``三万五`` = 35000, ``一百二`` = 120) and the shortened forms ``一百十一``,
+    ``一千一十``, ``十万零一千``.  A digit string (``一二三``) and malformed strings
+    (``十一十二``, ``三千三千三``) are not numerals.
+
+    >>> cn_integer("两千五"), cn_integer("一千零十"), cn_integer("十一十二")
+    (2500, 1010, None)
+    """
+    s = text.translate(_CN_MAP).replace("廿", "二十").replace("卅", "三十")
+    if not s or any(ch not in _CN_DIGIT + _CN_UNIT for ch in s):
+        return None
+    if not any(ch in _CN_UNIT for ch in s):
+        # a digit string is read digit by digit only when it holds a 零/〇 (二〇一八,
+        # 一〇〇); 一二三 or 三四 (a range: 三四个) is not a number
+        if len(s) == 1:
+            return _strict(s)
+        if "零" in s and s[0] != "零" and all(ch in _DEC_DIGITS for ch in s):
+            return int("".join(_DEC_DIGITS[ch] for ch in s))
+        return None
+    filled = s  # the fills only touch forms outside the strict grammar
+    for pat, rep in _FILL:
+        filled = pat.sub(rep, filled)
+    v = _strict(filled)
+    if v is not None:
+        return v
+    m = _COLLOQUIAL.fullmatch(s)
+    if m:
+        longer = m.group(1) + m.group(2) + _NEXT_UNIT[m.group(1)[-1]]
+        v = _strict(longer)
+        if v is None:
+            for pat, rep in _FILL:
+                longer = pat.sub(rep, longer)
+            v = _strict(longer)
+        return v
+    return None
+
+
+def _cn_decimal(text: str) -> Decimal | None:
+    """A Chinese numeral with an optional 点 part (``三点五``), exactly."""
+    if "点" not in text:
+        n = cn_integer(text)
+        return None if n is None else Decimal(n)
+    head, _, tail = text.partition("点")
+    tail = tail.translate(_CN_MAP)
+    if not head or not tail or any(ch not in _DEC_DIGITS for ch in tail):
+        return None
+    n = cn_integer(head)
+    return None if n is None else Decimal(f"{n}.{''.join(_DEC_DIGITS[c] for c in tail)}")
+
+
+def _core_value(core: str) -> tuple[Decimal | None, bool, str]:
+    """Return ``(value, multiplied, error)`` of a number without qualifier or unit.
+
+    Arabic (``3,000``, ``1.2万``, ``0.5亿``), Chinese (any form of :func:`cn_integer`, with
+    ``点`` decimals) or mixed (``100万三千``, ``1万600``).  ``multiplied`` is True when a
+    万/亿 (or a 千/百 after Arabic digits) multiplies the number.
+    """
+    m = _ARABIC_MULT.fullmatch(core)
+    if m:
+        value = Decimal(m.group("n").replace(",", ""))
+        mult = m.group("m")
+        for ch in mult:
+            value *= _MULT_VALUE[ch]
+        return value, bool(mult), ""
+    if re.fullmatch(r"[+-]?[0-9,]+(\.[0-9]+)?", core):
+        return None, False, "separator"
+    if re.search(r"[0-9]", core):  # mixed: Arabic integer runs written out in Chinese
+        if re.search(r"[0-9][.,]|[.,][0-9]", core) or not re.search(f"[{_CN_CHARS}]", core):
+            return None, False, "not_number"
+        import cn2an
+
+        core = re.sub(r"[0-9]+", lambda g: "".join("零一二三四五六七八九"[int(d)] for d in g.group())
+                      if len(g.group()) > 1 and g.group()[0] == "0"  # 1百01 = 一百零一
+                      else cn2an.an2cn(g.group()), core)
+    sign = 1
+    if core[:1] in ("负", "-"):
+        sign, core = -1, core[1:]
+    if not core or any(ch not in _CN_CHARS for ch in core):
+        return None, False, "not_number"
+    factor, multiplied = 1, bool(re.search("[万亿萬億]", core))
+    m = re.fullmatch(r"(.+点[^万亿萬億]+)(万亿|万|亿|萬|億)", core)  # 二点五万
+    if m:
+        core, factor = m.group(1), 10**12 if len(m.group(2)) == 2 else 10**8 if m.group(2) in "亿億" else 10**4
+    value = _cn_decimal(core)
+    if value is not None:
+        value *= factor * sign
+    if value is None:
+        return None, False, "not_number"
+    return value, multiplied, ""
 
 
 _QUAL_PRE = "|".join(sorted((q for q in QUALIFIERS if q not in ("多", "余", "以上", "左右",
@@ -55,7 +157,7 @@ _QUAL_POST = "多|余|以上|左右|上下|以下|来"
 _UNIT_ALT = "|".join(sorted((re.escape(u) for u in _ALL_UNITS if u), key=len, reverse=True))
 _NUM_RE = re.compile(
     rf"^(?P<pre>{_QUAL_PRE})?"
-    r"(?P<num>[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+|[零〇一二两三四五六七八九十百千]+)"
+    rf"(?P<num>[+\-负]?[0-9.,{_CN_CHARS}]+)"
     rf"(?P<q1>多|余|来)?(?P<mult>万|亿|千|百)?(?P<q2>多|余)?"
     rf"(?P<unit>{_UNIT_ALT})?(?P<post>{_QUAL_POST})?$"
 )
@@ -99,20 +201,13 @@ def parse_number_text(text: str) -> NumberText:
         if re.fullmatch(r"[+-]?[\d,]+(\.\d+)?", t):
             return NumberText(None, error="separator")
         return NumberText(None, error="not_number")
-    num = m.group("num")
-    if re.fullmatch(r"[零〇一二两三四五六七八九十百千]+", num):
-        n = _cn_int(num)
-        if n is None:
-            return NumberText(None, error="not_number")
-        value = Decimal(n)
-    else:
-        try:
-            value = Decimal(num.replace(",", ""))
-        except InvalidOperation:  # pragma: no cover - the regex admits only numbers
-            return NumberText(None, error="not_number")
+    value, multiplied, error = _core_value(m.group("num"))
+    if value is None:
+        return NumberText(None, error=error)
     mult = m.group("mult")
     if mult:
         value *= _MULT[mult]
+        multiplied = True
     words = [w for w in (m.group("pre"), m.group("q1"), m.group("q2"), m.group("post")) if w]
     quals = {QUALIFIERS[w] for w in words}
     if len(quals) > 1 and quals != {"about", "at_least"}:
@@ -120,7 +215,7 @@ def parse_number_text(text: str) -> NumberText:
     qualifier = None
     if quals:
         qualifier = "about" if "about" in quals else quals.pop()
-    return NumberText(value, qualifier, "/".join(words), m.group("unit"), bool(mult))
+    return NumberText(value, qualifier, "/".join(words), m.group("unit"), multiplied)
 
 
 @dataclass
