@@ -24,6 +24,7 @@ How a submission is identified
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import re
@@ -52,6 +53,9 @@ _FOOTER = re.compile(r"^(填表人|填报人|审核人|审核|制表人|制表|�
                      r"单位负责人|注[:：]|备注|说明)")
 #: Numeric columns not summed when checking a 合计 row.
 _NOT_SUMMED = {"year", "grid_no", "eval_score"}
+#: Schema rules about a cell's own value; others (required, foreign keys, cross-column
+#: rules) on a row with an unreadable cell are follow-ons and not reported.
+_OWN_CELL_RULES = {"range", "allowed", "format", "unique"}
 #: At most this many qualifier records go into the manifest (the count is always kept).
 MAX_QUALIFIER_RECORDS = 10_000
 
@@ -142,15 +146,21 @@ class _Part:
     checkable: bool = True
     street: str | None = None
 
+    @property
+    def bad_rows(self) -> set:
+        return {r for r, _ in self.bad_cells}
+
 
 def _raw_text(v) -> str:
     return rd._cell_text(v)
 
 
 class _SheetParser:
-    def __init__(self, sheet: rd.Sheet, street: str | None, col: Collector, ctx: dict) -> None:
+    def __init__(self, sheet: rd.Sheet, street: str | None, col: Collector, ctx: dict,
+                 period: tuple[int, int] | None = None) -> None:
         self.s = sheet
         self.street = street
+        self.period = period
         self.col = col
         self.ctx = ctx  # batch-wide records: conversions, qualifiers
         self.table = sheet.table
@@ -328,6 +338,13 @@ class _SheetParser:
                             "「" + m.written + "」" + r.reason[r.bad].astype(str),
                             "写成 2018-07-03" + (" 14:30" if spec.parser == "datetime" else ""),
                             "date")
+                late, why = nz.too_late(r.value.where(~r.bad), self.period, self.ctx.get("today"))
+                if late.any():
+                    self._cells(late, c, m.written, cells,
+                                "「" + m.written + "」" + why[late].astype(str),
+                                "核对年份；日期应在填报期内且不晚于今天", "date_late")
+                    r.value[late] = pd.NaT
+                    r.bad |= late
                 if r.month_only.any():
                     self._cells(r.month_only & ~r.bad, c, m.written, cells,
                                 f"「{m.written}」只写到月，按当月1日录入 (month only, read as the 1st)",
@@ -349,6 +366,7 @@ class _SheetParser:
                 out[c] = nz.parse_text(cells, nfkc=spec.parser == "id", pre=pre(c))
 
         years = self._years(out, idx)
+        self._id_years(found, raw, years)
         streets = self._streets(found, data, idx)
         if "community_code" in found:
             self._communities(found["community_code"][1], raw("community_code"), years, streets,
@@ -366,6 +384,24 @@ class _SheetParser:
         return _Part(self.table, frame.reset_index(drop=True), s.file, s.sheet,
                      np.asarray(idx, dtype=np.int64), written, data, positions, self.bad_cells,
                      checkable=not missing and self.street_ok(streets), street=self.street)
+
+    def _id_years(self, found: dict, raw, years: pd.Series) -> None:
+        """An ID carrying a year (M2017-…, P2017-…) must agree with the row's year."""
+        key, src = self.schema.key[0], self.schema.year_from
+        if key not in found or src not in found or not years.notna().any():
+            return
+        idy = nz.id_years(nz.parse_text(raw(key), nfkc=True))
+        bad_src = pd.Series([(int(r), src) in self.bad_cells for r in years.index],
+                            index=years.index, dtype=bool) if self.bad_cells else False
+        wrong = (idy.notna() & years.notna() & (idy != years)).fillna(False).astype(bool) & ~bad_src
+        if not wrong.any():
+            return
+        m, mk = found[src][1], found[key][1]
+        msg = ("「" + m.written + "」是 " + years[wrong].astype(str) + " 年，但「" + mk.written + "」"
+               + nz.parse_text(raw(key)[wrong], nfkc=True).astype(str) + " 是 "
+               + idy[wrong].astype(str) + " 年 (the year differs from the year in the ID)")
+        self._cells(wrong, src, m.written, raw(src), msg.reindex(years.index),
+                    "核对日期（年份）或编号，二者应为同一年", "id_year")
 
     def street_ok(self, streets: pd.Series) -> bool:
         return bool(streets.notna().all())
@@ -611,7 +647,8 @@ def _resolve_submission(key: str, notes: dict, files: list[str], col: Collector
     return code, synthetic
 
 
-def read_batch(raw_dir: str | os.PathLike, col: Collector | None = None
+def read_batch(raw_dir: str | os.PathLike, col: Collector | None = None, *,
+               today: dt.date | None = None
                ) -> tuple[dict[str, list[_Part]], list[dict], dict, Collector]:
     """Read and parse every file of a batch (no schema check, nothing written).
 
@@ -619,7 +656,8 @@ def read_batch(raw_dir: str | os.PathLike, col: Collector | None = None
     """
     raw = Path(raw_dir)
     col = col or Collector()
-    ctx = {"conversions": [], "qualifiers": [], "qualifier_count": 0, "synthetic": {}}
+    ctx = {"conversions": [], "qualifiers": [], "qualifier_count": 0, "synthetic": {},
+           "period": {}, "today": today}
     files = _list_files(raw, col)
     if not files:
         raise UsageError(f"no submission files (.xlsx/.xls/.csv/.tsv) in {raw}")
@@ -660,6 +698,7 @@ def read_batch(raw_dir: str | os.PathLike, col: Collector | None = None
                       "(street unknown)", suggestion="在「填报说明」写明镇街代码，或把文件命名为 "
                       "「440402001_翠香街道.xlsx」")
         ctx["synthetic"][key] = synthetic
+        ctx["period"][key] = nz.batch_period(notes.get(META_FIELDS["batch"], ""), Path(key).name)
         subs.append((street or "~", key, rfs, data_sheets, street))
     by_street: dict[str, list[str]] = {}
     for _, _key, rfs, _, street in subs:
@@ -672,12 +711,12 @@ def read_batch(raw_dir: str | os.PathLike, col: Collector | None = None
                               "(more than one submission for this street)",
                       suggestion="只保留最新的一份，其余移出批次文件夹")
     parts: dict[str, list[_Part]] = {t: [] for t in schemas.TABLES}
-    for _, _key, rfs, data_sheets, street in sorted(subs, key=lambda s: (s[0], s[1])):
+    for _, key, rfs, data_sheets, street in sorted(subs, key=lambda s: (s[0], s[1])):
         seen_tables = set()
         for sh in data_sheets:
             if sh.header_row is None:
                 continue
-            part = _SheetParser(sh, street, col, ctx).parse()
+            part = _SheetParser(sh, street, col, ctx, ctx["period"][key]).parse()
             if part is not None:
                 parts[sh.table].append(part)
                 seen_tables.add(sh.table)
@@ -729,6 +768,8 @@ class _Table:
         name = self._by_header.get(prob.column, prob.column)
         if (prob.row, name) in p.bad_cells:
             return None  # already reported as unreadable
+        if prob.rule not in _OWN_CELL_RULES and prob.row in p.bad_rows:
+            return None  # a follow-on of a cell already reported on this row
         written = p.written.get(name, prob.column)
         value = prob.value
         if name in p.positions and prob.row in p.raw.index:
@@ -833,16 +874,18 @@ def clean(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
             if col.ok:  # pragma: no cover - write_tables refused without an error
                 col.error(rule="write", message=str(exc))
         except (ValueError, TypeError, KeyError) as exc:  # pragma: no cover - defensive
-            log.debug("cannot coerce: %s", exc)
-            col.error(rule="coerce", message=f"无法转换为规定的类型 (cannot coerce): {exc}")
+            log.warning("cannot coerce: %s", exc)
+            col.error(rule="coerce", message="数据无法转换为规定的类型 (cannot coerce the data)",
+                      suggestion="请把报表和本报告发给技术支持")
     else:  # something is already wrong: still check everything, write nothing
         for tab in tables.values():
             try:
                 tab.check(divs, col)
             except (ValueError, TypeError, KeyError) as exc:  # pragma: no cover - defensive
-                log.debug("cannot coerce %s: %s", tab.table, exc)
+                log.warning("cannot coerce %s: %s", tab.table, exc)
                 col.error(table=tab.table, rule="coerce",
-                          message=f"{tab.table} 无法转换为规定的类型 (cannot coerce): {exc}")
+                          message=f"「{SHEETS[tab.table]}」无法转换为规定的类型 (cannot coerce)",
+                          suggestion="请把报表和本报告发给技术支持")
     col.finish()
     result.problems, result.warnings = col.sorted()
     try:
