@@ -53,6 +53,11 @@ _FOOTER = re.compile(r"^(填表人|填报人|审核人|审核|制表人|制表|�
                      r"单位负责人|注[:：]|备注|说明)")
 #: Numeric columns not summed when checking a 合计 row.
 _NOT_SUMMED = {"year", "grid_no", "eval_score"}
+#: How a submission names its street (the fix of a "street unknown" problem).
+STREET_HOWTO = ("任选一种: 在「填报说明」工作表写明镇街代码或镇街名称（如 440402001 / 翠香街道）；"
+                "或让文件名包含镇街名称或代码，如「附件2：翠香街道2018年报表.xlsx」"
+                "「440402001_翠香街道.xlsx」；CSV 文件命名为「翠香街道__项目.csv」"
+                "「翠香街道__填报说明.csv」（__ 后为工作表名）")
 #: Schema rules about a cell's own value; others (required, foreign keys, cross-column
 #: rules) on a row with an unreadable cell are follow-ons and not reported.
 _OWN_CELL_RULES = {"range", "allowed", "format", "unique"}
@@ -229,8 +234,10 @@ class _SheetParser:
                 continue
             if m.spec.column in found:
                 prev = found[m.spec.column][1].written
-                self._sheet_error("duplicate_column", f"「{h}」与「{prev}」是同一列 (duplicate column)",
-                                  "删除重复的列", column=h)
+                self._sheet_error("duplicate_column", f"「{h}」与「{prev}」都是「{m.spec.header}」"
+                                  "，无法判断哪一列是 (two columns with the same meaning)",
+                                  "把两列的表头改成模板中的写法（如「政府资金（万元）」「社会资金（万元）」），"
+                                  "不要删除数据", column=h)
                 continue
             found[m.spec.column] = (j, m)
         missing = [s for s in nz.field_specs(self.table)
@@ -308,6 +315,7 @@ class _SheetParser:
         def pre(c):
             return self.pre.get(found[c][0])
 
+        forced = self._layout_cells(found, data)
         for spec in nz.field_specs(self.table):
             c = spec.column
             if c not in found or spec.parser in ("community", "street"):
@@ -318,6 +326,10 @@ class _SheetParser:
             if spec.parser == "number":
                 r = nz.parse_numbers(cells, factor=m.factor, units=spec.units, header_unit=m.unit,
                                      integer=spec.integer, pre=pre(c))
+                if c in forced:  # reported as a layout problem: no value, no second problem
+                    rows = forced[c]
+                    r.bad[rows], r.value[rows], r.qualifier[rows], r.unit[rows] = \
+                        False, np.nan, None, None
                 numbers[c] = r
                 self._cells(r.bad, c, m.written, cells,
                             "「" + m.written + "」" + r.reason[r.bad].astype(str),
@@ -384,6 +396,43 @@ class _SheetParser:
         return _Part(self.table, frame.reset_index(drop=True), s.file, s.sheet,
                      np.asarray(idx, dtype=np.int64), written, data, positions, self.bad_cells,
                      checkable=not missing and self.street_ok(streets), street=self.street)
+
+    def _layout_cells(self, found: dict, data: pd.DataFrame) -> dict:
+        """Report merged cells over several rows in number columns and formula cells
+        without a value; return ``{column: rows}`` of the number cells concerned."""
+        forced: dict[str, list[int]] = {}
+        by_pos = {j: (c, m) for c, (j, m) in found.items()}
+        for (r0, c0, r1, c1) in self.s.merged:
+            for j in range(c0, c1 + 1):
+                if j not in by_pos or by_pos[j][1].spec.parser != "number":
+                    continue
+                c, m = by_pos[j]
+                rows = [r for r in range(r0, r1 + 1) if r in data.index]
+                if len(rows) < 2:
+                    continue
+                ref = f"{_col_letter(c0)}{r0}:{_col_letter(c1)}{r1}"
+                self.col.error(table=self.table, rule="merged_cells", file=self.s.file,
+                               sheet=self.s.sheet, row=rows[0], column=m.written,
+                               value=_raw_text(data.at[rows[0], j]),
+                               message=f"「{m.written}」的 {ref} 是合并单元格，跨 {len(rows)} 行；"
+                                       "数字不能合并，否则会被重复计算 (a merged cell over several "
+                                       "rows in a number column)",
+                               suggestion="取消合并，在每一行填写该行自己的数字")
+                forced.setdefault(c, []).extend(rows)
+                self.bad_cells.update((r, c) for r in rows)
+        for (r, j), formula in sorted(self.s.uncached.items()):
+            if j not in by_pos or r not in data.index:
+                continue
+            c, m = by_pos[j]
+            self.col.error(table=self.table, rule="formula_no_value", file=self.s.file,
+                           sheet=self.s.sheet, row=r, column=m.written, value=formula,
+                           message=f"「{m.written}」是公式，文件中没有计算结果 (a formula "
+                                   "without a cached value)",
+                           suggestion="用 Excel 或 WPS 打开该文件并保存后重新提交，或填写数值")
+            if m.spec.parser == "number":
+                forced.setdefault(c, []).append(r)
+            self.bad_cells.add((r, c))
+        return forced
 
     def _id_years(self, found: dict, raw, years: pd.Series) -> None:
         """An ID carrying a year (M2017-…, P2017-…) must agree with the row's year."""
@@ -545,6 +594,16 @@ class _SheetParser:
                                   suggestion="核对明细或合计；合计行不会导入")
 
 
+def _col_letter(j: int) -> str:
+    """Excel column letters of a 0-based position (0 -> A, 26 -> AA)."""
+    out = ""
+    j += 1
+    while j:
+        j, rem = divmod(j - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
 def _key_text(v) -> str | int | None:
     if v is None or (not isinstance(v, str) and pd.isna(v)):
         return None
@@ -614,14 +673,13 @@ def _resolve_submission(key: str, notes: dict, files: list[str], col: Collector
             else:
                 cands.append((code, f"填报说明「{label}」", v, alias))
     stem = Path(key).name
-    m = re.match(r"^(\d{9})(?:[_\-\s]*(.*))?$", stem)
-    fname_code = None
-    if m:
-        fname_code, _ = nz.resolve_street(m.group(1))
-        if fname_code is None and m.group(2):
-            fname_code, _ = nz.resolve_street(m.group(2))
-    else:
-        fname_code, _ = nz.resolve_street(re.split(r"[_\-\s]", stem)[0])
+    in_name = nz.streets_in_name(stem)
+    fname_code = in_name[0] if len(in_name) == 1 else None
+    if len(in_name) > 1 and not cands:
+        col.error(rule="street", file=files[0],
+                  message="文件名中有多个镇街: " + "、".join(_street_name(c) for c in in_name)
+                          + " (the file name names several streets)",
+                  suggestion="在「填报说明」写明镇街代码，或让文件名只含一个镇街名称")
     if not cands and fname_code:
         cands.append((fname_code, "文件名", stem, False))
     codes = {c for c, *_ in cands}
@@ -695,8 +753,7 @@ def read_batch(raw_dir: str | os.PathLike, col: Collector | None = None, *,
                 for h in sh.headers) for sh in data_sheets if sh.header_row)
         if street is None and not has_street_col:
             col.error(rule="street", file=rfs[0].rel, message="无法确定是哪个镇街的报表 "
-                      "(street unknown)", suggestion="在「填报说明」写明镇街代码，或把文件命名为 "
-                      "「440402001_翠香街道.xlsx」")
+                      "(street unknown)", suggestion=STREET_HOWTO)
         ctx["synthetic"][key] = synthetic
         ctx["period"][key] = nz.batch_period(notes.get(META_FIELDS["batch"], ""), Path(key).name)
         subs.append((street or "~", key, rfs, data_sheets, street))

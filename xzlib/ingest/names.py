@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -14,7 +15,7 @@ from ..divisions import divisions as _divisions
 from ..divisions import normalize_name, valid_in
 from .cells import _BLANK_WORDS, BLANK, _take_cat, clean_key, prep
 
-__all__ = ["NameResult", "resolve_names", "resolve_street", "community_parents"]
+__all__ = ["NameResult", "resolve_names", "resolve_street", "community_parents", "streets_in_name"]
 
 # --------------------------------------------------------------------------- names
 
@@ -165,3 +166,28 @@ def resolve_street(value: object) -> tuple[str | None, bool]:
             return c, True
     return None, False
 
+
+
+def streets_in_name(text: str) -> list[str]:
+    """Return the street codes a file name names: a 9-digit code or a street's full name
+    anywhere in it (``附件2：湾仔街道2013-2018年基层治理数据（定稿）``), or a name
+    without its suffix before the first ``_``/``-``/space (``翠香_2018``).
+
+    >>> streets_in_name("附件2：湾仔街道2013-2018年基层治理数据（定稿）")
+    ['440402008']
+    >>> streets_in_name("440402001_翠香街道")
+    ['440402001']
+    """
+    t = unicodedata.normalize("NFKC", text or "")
+    df = _divisions(level="street").drop_duplicates("code")
+    known = set(df["code"])
+    found = [c for c in re.findall(r"(?<![0-9])(440402[0-9]{3})(?![0-9])", t) if c in known]
+    key = clean_key(t)
+    for n, c in zip(df["name"], df["code"], strict=True):
+        if clean_key(n) in key:
+            found.append(c)
+    first = re.split(r"[_\-\s]", t.strip())[0]
+    code, _ = resolve_street(first)
+    if code:
+        found.append(code)
+    return sorted(set(found))
