@@ -55,6 +55,20 @@ def cmd_clean(args) -> int:
     return EXIT_OK if result.ok else EXIT_DATA
 
 
+def cmd_changes(args) -> int:
+    from . import config
+    from .ingest import changes
+
+    out = Path(args.data) if args.data else config.processed_dir()
+    path = changes.latest(out)
+    if path is None:
+        _out(f"no change report yet under {changes.changes_dir(out)} (run `xz clean` first)")
+        return EXIT_OK
+    _out(path.read_text(encoding="utf-8"))
+    _out(f"({path}; all rows: {path.with_suffix('.csv')})")
+    return EXIT_OK
+
+
 def cmd_validate(args) -> int:
     from . import dataset
     from .errors import problems_frame
@@ -128,6 +142,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--report", help="folder for the clerk's problem report "
                    "(default: <out>/../interim/clean-report-<batch>)")
     s.set_defaults(func=cmd_clean)
+
+    s = sub.add_parser("changes", help="show what the latest `xz clean` changed (resubmissions)")
+    s.add_argument("--data", help="processed folder (default data/processed)")
+    s.set_defaults(func=cmd_changes)
 
     s = sub.add_parser("validate", help="re-check processed tables")
     s.add_argument("--data", help="processed folder (default data/processed)")

@@ -41,6 +41,7 @@ from ..divisions import divisions as _divisions
 from ..divisions import street_name as _street_name
 from ..errors import DataError, Problem, UsageError
 from ..submission import META_FIELDS, SHEETS, SYNTHETIC_LABEL
+from . import changes
 from . import normalize as nz
 from . import read as rd
 from .problems import Collector, format_table, write_report
@@ -94,6 +95,8 @@ class CleanResult:
     files: int = 0
     synthetic: bool | None = None
     seconds: float = 0.0
+    changes: changes.Changes | None = None
+    change_paths: list[Path] = field(default_factory=list)
 
     def summary(self, limit: int = 30) -> str:
         """Return a readable report: outcome, row counts, errors and warnings as tables."""
@@ -113,8 +116,12 @@ class CleanResult:
         if self.warnings:
             lines += ["", f"警告 (warnings, 不影响导入): {len(self.warnings)}",
                       format_table(self.warnings, limit=min(limit, 20))]
+        if self.changes is not None:
+            lines += ["", self.changes.summary()]
         if self.report_paths:
             lines += ["", "报告 (report): " + ", ".join(str(p) for p in self.report_paths)]
+        if self.change_paths:
+            lines.append("变化 (changes): " + ", ".join(str(p) for p in self.change_paths))
         return "\n".join(lines)
 
 
@@ -715,7 +722,7 @@ def read_batch(raw_dir: str | os.PathLike, col: Collector | None = None, *,
     raw = Path(raw_dir)
     col = col or Collector()
     ctx = {"conversions": [], "qualifiers": [], "qualifier_count": 0, "synthetic": {},
-           "period": {}, "today": today}
+           "period": {}, "today": today, "street_sources": {}}
     files = _list_files(raw, col)
     if not files:
         raise UsageError(f"no submission files (.xlsx/.xls/.csv/.tsv) in {raw}")
@@ -767,6 +774,10 @@ def read_batch(raw_dir: str | os.PathLike, col: Collector | None = None, *,
                       message=f"{_street_name(street)}有 {len(files)} 份报表: {', '.join(files)} "
                               "(more than one submission for this street)",
                       suggestion="只保留最新的一份，其余移出批次文件夹")
+    by_file = {s["file"]: s for s in sources}
+    for _, _key, rfs, _, street in sorted(subs, key=lambda s: (s[0], s[1])):
+        files = [{k: by_file[rf.rel][k] for k in ("file", "sha256", "bytes")} for rf in rfs]
+        ctx["street_sources"].setdefault(street or "*", []).extend(files)
     parts: dict[str, list[_Part]] = {t: [] for t in schemas.TABLES}
     for _, key, rfs, data_sheets, street in sorted(subs, key=lambda s: (s[0], s[1])):
         seen_tables = set()
@@ -850,6 +861,30 @@ class _Table:
         return df
 
 
+def _previous_state(out: Path) -> tuple[dict | None, dict]:
+    """The processed tables and manifest before this clean (``(None, {})`` if none)."""
+    if not (out / dataset.MANIFEST).is_file():
+        return None, {}
+    try:
+        man = dataset.manifest(out)
+        return {t: dataset.load(t, data_dir=out, names=False) for t in schemas.TABLES}, man
+    except (DataError, UsageError, OSError, ValueError) as exc:
+        log.warning("previous processed data in %s unreadable, not compared: %s", out, exc)
+        return None, {}
+
+
+def _report_changes(result: CleanResult, previous: tuple, new: dict, street_sources: dict
+                    ) -> None:
+    """Compare with the previous state and write the change report (never fails a clean)."""
+    old, man = previous
+    try:
+        result.changes = changes.compare(old, new, old_sources=man.get("street_sources"),
+                                         new_sources=street_sources)
+        result.change_paths = changes.write_changes(result.changes, result.out_dir, result.batch)
+    except (OSError, ValueError, TypeError, KeyError) as exc:  # pragma: no cover - defensive
+        log.warning("cannot write the change report: %s", exc)
+
+
 def clean(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
           report_dir: str | os.PathLike | None = None,
           divisions: pd.DataFrame | None = None) -> CleanResult:
@@ -913,16 +948,21 @@ def clean(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
     tables = {t: _Table(t, parts[t]) for t in schemas.TABLES}
     for t, tab in tables.items():
         result.tables[t] = len(tab.frame)
-    extra = {"conversions": ctx["conversions"], "qualifiers": ctx["qualifiers"],
+    extra = {"street_sources": ctx["street_sources"],  # per street: the files its rows came from
+             "conversions": ctx["conversions"], "qualifiers": ctx["qualifiers"],
              "qualifier_count": ctx["qualifier_count"],
              "ingest": {"warnings": len(col.warnings), "submissions": len(flags)}}
     if col.ok and all(tab.checkable.all() for tab in tables.values()):
         # the schema checks run once, inside write_tables; their problems are relocated
+        previous = _previous_state(out)
         try:
             dataset.write_tables({t: tab.frame for t, tab in tables.items()}, out,
                                  sources=sources, batch=batch, synthetic=synthetic, extra=extra,
                                  divisions=divs)
             result.ok = True
+            _report_changes(result, previous,
+                            {t: schemas.coerce(tab.frame, tab.schema) for t, tab in tables.items()},
+                            ctx["street_sources"])
         except DataError as exc:
             for prob in exc.problems:
                 prob = tables[prob.table].relocate(prob) if prob.table in tables else prob
