@@ -38,8 +38,25 @@ def cmd_sample(args) -> int:
 
 def cmd_template(args) -> int:
     from . import submission
+    from .divisions import street_name
+    from .errors import UsageError
+    from .ingest.names import resolve_street
 
-    path = submission.write_template(args.out)
+    if args.all:
+        if not args.out:
+            raise UsageError("--all needs --out DIR (one workbook per street goes there)")
+        paths = submission.write_templates(args.out, year=args.year)
+        _out(f"{len(paths)} templates written to {args.out}")
+        return EXIT_OK
+    code, name = "", ""
+    if args.street:
+        code, _ = resolve_street(args.street)
+        if code is None:
+            raise UsageError(f"unknown street {args.street!r}; `xz list` shows the codes")
+        name = street_name(code)
+    out = args.out or (submission.template_name(code, name, args.year) if code
+                       else "xz_template.xlsx")
+    path = submission.write_template(out, street_code=code, street_name=name, year=args.year)
     _out(f"template written to {path}")
     return EXIT_OK
 
@@ -132,8 +149,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--messy", action="store_true", help="inject realistic mess (for the cleaner)")
     s.set_defaults(func=cmd_sample)
 
-    s = sub.add_parser("template", help="write an empty submission workbook with notes")
-    s.add_argument("--out", default="xz_template.xlsx", help="file to write")
+    s = sub.add_parser("template", help="write the submission workbook a street office fills in")
+    s.add_argument("--street", help="street code or name: filled in, its communities as a list")
+    s.add_argument("--year", type=int, help="year of the data (its communities and dates)")
+    s.add_argument("--all", action="store_true", help="one workbook per street into --out DIR")
+    s.add_argument("--out", help="file to write (default <code>_<name>[_<year>年].xlsx, or "
+                   "xz_template.xlsx without --street); a folder with --all")
     s.set_defaults(func=cmd_template)
 
     s = sub.add_parser("clean", help="raw submissions -> validated processed tables")
