@@ -309,3 +309,24 @@ def test_undecodable_csv_is_reported_not_loaded(raw):
     result = clean(raw)
     assert not result.ok
     assert [p.rule for p in result.problems if p.file.endswith(".csv")] == ["encoding"]
+
+
+def test_two_row_header_without_merges(raw):
+    h = header("projects")
+    top = [*h[:8], "资金（万元）", None, *h[10:]]
+    sub = [None] * 8 + ["政府", "社会"] + [None] * 2
+    openpyxl_book(raw / "b.xlsx", {"projects": [top, sub, *project_rows()]})
+    result = clean(raw)
+    assert result.ok, result.summary()
+    df = load(raw, "projects").set_index("project_id")
+    assert df.loc["P2018-0002", ["gov_funds_wan", "social_funds_wan"]].tolist() == [6.0, 1.0]
+
+
+def test_merged_year_is_filled_down(raw):
+    rows = project_rows()
+    rows[1][1] = None
+    openpyxl_book(raw / "b.xlsx", {"projects": [header("projects"), *rows]},
+                  merges={"projects": ["B2:B3"]})
+    result = clean(raw)
+    assert result.ok, result.summary()
+    assert load(raw, "projects")["year"].tolist() == [2018, 2018]

@@ -62,6 +62,9 @@ STREET_HOWTO = ("任选一种: 在「填报说明」工作表写明镇街代码�
 #: Schema rules about a cell's own value; others (required, foreign keys, cross-column
 #: rules) on a row with an unreadable cell are follow-ons and not reported.
 _OWN_CELL_RULES = {"range", "allowed", "format", "unique"}
+#: Number columns that label rows rather than count anything: merged over several rows
+#: they are filled down like a name (nothing can be counted twice).
+_FILLED_NUMBERS = {"year", "grid_no"}
 #: At most this many qualifier records go into the manifest (the count is always kept).
 MAX_QUALIFIER_RECORDS = 10_000
 
@@ -411,7 +414,8 @@ class _SheetParser:
         by_pos = {j: (c, m) for c, (j, m) in found.items()}
         for (r0, c0, r1, c1) in self.s.merged:
             for j in range(c0, c1 + 1):
-                if j not in by_pos or by_pos[j][1].spec.parser != "number":
+                if j not in by_pos or by_pos[j][1].spec.parser != "number" \
+                        or by_pos[j][0] in _FILLED_NUMBERS:
                     continue
                 c, m = by_pos[j]
                 rows = [r for r in range(r0, r1 + 1) if r in data.index]
@@ -444,7 +448,7 @@ class _SheetParser:
     def _id_years(self, found: dict, raw, years: pd.Series) -> None:
         """An ID carrying a year (M2017-…, P2017-…) must agree with the row's year."""
         key, src = self.schema.key[0], self.schema.year_from
-        if key not in found or src not in found or not years.notna().any():
+        if key == src or key not in found or src not in found or not years.notna().any():
             return
         idy = nz.id_years(nz.parse_text(raw(key), nfkc=True))
         bad_src = pd.Series([(int(r), src) in self.bad_cells for r in years.index],

@@ -234,9 +234,17 @@ def _combine(parent: list, child: list, table: str) -> list[str]:
     'child' that names a field wins; the parent's unit applies when the child has none.
     """
     out = []
+    last = ""
     for j in range(max(len(parent), len(child))):
         p = _cell_text(parent[j]) if j < len(parent) else ""
         c = _cell_text(child[j]) if j < len(child) else ""
+        if p:
+            last = p
+        elif c and last:  # a group header written once over its columns, not merged
+            p = last
+            if nz.clean_key(c) == nz.clean_key(p) or nz.match_header(table, c).spec is not None:
+                out.append(c)
+                continue
         if not c or not p or nz.clean_key(p) == nz.clean_key(c):
             out.append(c or p)
             continue
