@@ -388,7 +388,7 @@ class _SheetParser:
                 out[c] = nz.parse_text(cells, nfkc=spec.parser == "id", pre=pre(c))
 
         years = self._years(out, idx)
-        self._id_years(found, raw, years)
+        self._id_years(found, raw, out, years)
         streets = self._streets(found, data, idx)
         if "community_code" in found:
             self._communities(found["community_code"][1], raw("community_code"), years, streets,
@@ -445,20 +445,22 @@ class _SheetParser:
             self.bad_cells.add((r, c))
         return forced
 
-    def _id_years(self, found: dict, raw, years: pd.Series) -> None:
+    def _id_years(self, found: dict, raw, out: dict, years: pd.Series) -> None:
         """An ID carrying a year (M2017-…, P2017-…) must agree with the row's year."""
         key, src = self.schema.key[0], self.schema.year_from
-        if key == src or key not in found or src not in found or not years.notna().any():
+        if key == src or key not in out or src not in found or not years.notna().any():
             return
-        idy = nz.id_years(nz.parse_text(raw(key), nfkc=True))
-        bad_src = pd.Series([(int(r), src) in self.bad_cells for r in years.index],
-                            index=years.index, dtype=bool) if self.bad_cells else False
-        wrong = (idy.notna() & years.notna() & (idy != years)).fillna(False).astype(bool) & ~bad_src
+        ids = out[key]
+        idy = nz.id_years(ids)
+        wrong = (idy.notna() & years.notna() & (idy != years)).fillna(False).astype(bool)
         if not wrong.any():
             return
+        if self.bad_cells:
+            wrong &= pd.Series([(int(r), src) not in self.bad_cells for r in years.index],
+                               index=years.index, dtype=bool)
         m, mk = found[src][1], found[key][1]
         msg = ("「" + m.written + "」是 " + years[wrong].astype(str) + " 年，但「" + mk.written + "」"
-               + nz.parse_text(raw(key)[wrong], nfkc=True).astype(str) + " 是 "
+               + ids[wrong].astype(str) + " 是 "
                + idy[wrong].astype(str) + " 年 (the year differs from the year in the ID)")
         self._cells(wrong, src, m.written, raw(src), msg.reindex(years.index),
                     "核对日期（年份）或编号，二者应为同一年", "id_year")

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 
 import pandas as pd
 
@@ -252,6 +252,11 @@ def match_header(table: str, header: object, default_unit: str | None = None) ->
         accepts.
     """
     written = "" if header is None else str(header).strip()
+    return _match_header(table, written, default_unit)
+
+
+@lru_cache(maxsize=65536)
+def _match_header(table: str, written: str, default_unit: str | None) -> HeaderMatch:
     name, unit = split_unit(written)
     whole = clean_key(written)
     if not whole:

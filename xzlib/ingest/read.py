@@ -276,7 +276,7 @@ def _find_header(rows: list[list], table: str | None
             score = _score_row(row, t)
             if score > best[0]:
                 best = (score, t, i, None)
-            if i + 1 < len(scan) and any(_cell_text(c) for c in row):
+            if score >= 1 and i + 1 < len(scan):  # a group header names a field too
                 combined = _combine(row, scan[i + 1], t)
                 s2 = _score_row(combined, t)
                 if s2 > max(score, best[0]) and s2 > _score_row(scan[i + 1], t):
