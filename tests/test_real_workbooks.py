@@ -330,3 +330,14 @@ def test_merged_year_is_filled_down(raw):
     result = clean(raw)
     assert result.ok, result.summary()
     assert load(raw, "projects")["year"].tolist() == [2018, 2018]
+
+
+def test_label_synonyms_a_clerk_uses(raw):
+    rows = project_rows()
+    rows[0][4], rows[1][3] = "街道级", "微公益"
+    openpyxl_book(raw / "b.xlsx", {"projects": [header("projects"), *rows]})
+    result = clean(raw)
+    assert result.ok, result.summary()
+    df = load(raw, "projects")
+    assert df["funding_level"].astype(str).tolist() == ["street", "street"]
+    assert df["programme"].astype(str).tolist() == ["micro_charity", "micro_charity"]

@@ -137,6 +137,18 @@ def _notes_rows(meta: dict) -> list[list]:
     return rows
 
 
+def _write_notes(wb, meta: dict, bold):
+    """The notes sheet (填报说明): the key cells, then every column explained."""
+    notes = wb.add_worksheet(NOTES_SHEET)
+    for r, row in enumerate(_notes_rows(meta)):
+        for c, v in enumerate(row):
+            notes.write_string(r, c, str(v), bold if c == 0 else None)
+    notes.set_column(0, 0, 16)
+    notes.set_column(1, 1, 40)
+    notes.set_column(3, 3, 60)
+    return notes
+
+
 def write_workbook(
     path: str | os.PathLike,
     frames: dict[str, pd.DataFrame],
@@ -173,13 +185,7 @@ def write_workbook(
         bold = wb.add_format({"bold": True})
         date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
         time_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-        notes = wb.add_worksheet(NOTES_SHEET)
-        for r, row in enumerate(_notes_rows(meta)):
-            for c, v in enumerate(row):
-                notes.write_string(r, c, str(v), bold if c == 0 else None)
-        notes.set_column(0, 0, 16)
-        notes.set_column(1, 1, 40)
-        notes.set_column(3, 3, 60)
+        _write_notes(wb, meta, bold)
         for table, sheet_name in SHEETS.items():
             ws = wb.add_worksheet(sheet_name)
             flds = fields(table)
@@ -346,13 +352,7 @@ def write_template(path: str | os.PathLike, *, street_code: str = "", street_nam
         text = wb.add_format({"locked": False, "num_format": "@"})
         date_fmt = wb.add_format({"locked": False, "num_format": "yyyy-mm-dd"})
         time_fmt = wb.add_format({"locked": False, "num_format": "yyyy-mm-dd hh:mm"})
-        notes = wb.add_worksheet(NOTES_SHEET)
-        for r, row in enumerate(_notes_rows(meta)):
-            for c, v in enumerate(row):
-                notes.write_string(r, c, str(v), bold if c == 0 else None)
-        notes.set_column(0, 0, 16)
-        notes.set_column(1, 1, 40)
-        notes.set_column(3, 3, 60)
+        notes = _write_notes(wb, meta, bold)
         # drop-down lists, in columns of the notes sheet (a hidden sheet would be skipped)
         lists: dict[str, str] = {}
         col_no = _LIST_COL

@@ -19,7 +19,7 @@ from .. import schemas
 __all__ = [
     "BLANK", "TEXT", "NUMBER", "DATE", "BOOL",
     "clean_key", "is_blank", "total_marker", "prep", "parse_text", "parse_labels",
-    "parse_bools",
+    "parse_bools", "LABEL_ALIASES",
 ]
 
 _SPACE_CHARS = "\u3000\u00a0\ufeff\u200b"
@@ -242,8 +242,22 @@ def parse_labels(s: pd.Series, column: schemas.Column, pre: tuple | None = None
     ['resolved', 'open', <NA>]
     """
     table = {clean_key(v): v for v in (column.allowed or ())}
+    table.update({clean_key(a): code for a, code in LABEL_ALIASES.get(column.name, {}).items()})
     table.update({clean_key(lab): code for code, lab in column.label_map.items()})
     return _lookup(s, table, pre)
+
+
+#: Other words clerks use for the coded values (besides the template's labels and the
+#: codes themselves); unambiguous synonyms only.
+LABEL_ALIASES: dict[str, dict[str, str]] = {
+    "funding_level": {"街道级": "street", "街道": "street", "镇街": "street", "区": "district"},
+    "programme": {"社会建设创新": "innovation", "社会建设创新专项资金": "innovation",
+                  "创新项目": "innovation", "微公益": "micro_charity",
+                  "微公益创投项目": "micro_charity", "议事协商": "deliberation_fund",
+                  "议事协商资金": "deliberation_fund"},
+    "status": {"办结": "resolved", "已结案": "resolved", "结案": "resolved", "已完成": "resolved",
+               "处理中": "open", "在办": "open", "未办结": "open"},
+}
 
 
 def parse_bools(s: pd.Series, pre: tuple | None = None) -> tuple[pd.Series, pd.Series, pd.Series]:
