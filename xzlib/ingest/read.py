@@ -376,8 +376,8 @@ def _sheet_names() -> list[str]:
 # --------------------------------------------------------------------------- Excel
 
 
-def _xlsx_guard(path: Path) -> tuple[dict[str, int], str | None]:
-    """Return ``({sheet name: rows declared}, problem)`` from the zip without unpacking it."""
+def _xlsx_guard(path: Path) -> tuple[dict[str, tuple[int, str]], str | None]:
+    """Return ``({sheet name: (rows declared, zip part)}, problem)`` without unpacking."""
     try:
         with zipfile.ZipFile(path) as z:
             names = set(z.namelist())
@@ -404,9 +404,7 @@ def _xlsx_guard(path: Path) -> tuple[dict[str, int], str | None]:
                 with z.open(part) as f:
                     head = f.read(4096).decode("utf-8", "replace")
                 m = re.search(r'<dimension ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"', head)
-                if m and m.group(1):
-                    out[s.get("name")] = int(m.group(1))
-                out.setdefault("\0parts", {})[s.get("name")] = part
+                out[s.get("name")] = (int(m.group(1)) if m and m.group(1) else 0, part)
             return out, None
     except zipfile.BadZipFile:
         return {}, "corrupt"
@@ -457,7 +455,7 @@ def _read_excel(raw: RawFile, fmt: str) -> None:
     import python_calamine as pc
 
     rel, path = raw.rel, raw.path
-    dims: dict[str, int] = {}
+    dims: dict[str, tuple[int, str]] = {}
     if fmt == "xlsx":
         dims, why = _xlsx_guard(path)
         if why == "encrypted":
@@ -501,7 +499,7 @@ def _read_excel(raw: RawFile, fmt: str) -> None:
                     rel, "hidden_sheet", f"隐藏的工作表「{name}」已跳过 (hidden sheet skipped)",
                     "如需导入，请取消隐藏", name, severity="warning")]))
                 continue
-            declared = dims.get(name, 0)
+            declared, part = dims.get(name, (0, None))
             if declared > MAX_SHEET_ROWS:
                 raw.sheets.append(Sheet(rel, name, kind="skip", problems=[_problem(
                     rel, "too_many_rows", f"工作表有 {declared:,} 行，超过上限 {MAX_SHEET_ROWS:,} 行 "
@@ -524,7 +522,6 @@ def _read_excel(raw: RawFile, fmt: str) -> None:
                     "用 Excel 打开后重新另存为 .xlsx", name)]))
                 continue
             sheet = _excel_sheet(rel, name, rows, merged)
-            part = dims.get("\0parts", {}).get(name)
             if part and sheet.kind == "data":
                 sheet.uncached = _uncached_formulas(path, part)
             raw.sheets.append(sheet)
