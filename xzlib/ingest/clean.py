@@ -85,6 +85,9 @@ class CleanResult:
         The report files written (``.xlsx`` and ``.csv``).
     tables : dict of str to int
         Rows per processed table (as written, or as they would have been).
+    changes : Changes or None
+        After a successful clean: what changed since the previous processed state
+        (:mod:`xzlib.ingest.changes`); ``change_paths`` are its ``.md`` and ``.csv``.
     """
 
     raw_dir: Path

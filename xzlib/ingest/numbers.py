@@ -1,4 +1,11 @@
-"""Numbers: every numeric cell through one reader (see :func:`parse_numbers`)."""
+"""Numbers: every numeric cell through one reader (see :func:`parse_numbers`).
+
+Only two outcomes: the value read exactly (a qualifier such as 约/多/余/超过/近 kept
+beside it, a unit in the cell converted with exact decimals), or a reason the cell is
+rejected.  Chinese numerals are read on cn2an's strict grammar (:func:`cn_integer`), with
+this project's layer for 两/兩, 〇, 廿, colloquial abbreviations (两千五 = 2500) and mixed
+forms (100万三千); anything else is rejected, never guessed.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,7 @@ import pandas as pd
 from .cells import _BLANK_WORDS, _SPACE_RE, BLANK, BOOL, DATE, NUMBER, prep
 from .headers import _ALL_UNITS, QUALIFIERS
 
-__all__ = ["NumberText", "NumberResult", "parse_number_text", "parse_numbers"]
+__all__ = ["NumberText", "NumberResult", "cn_integer", "parse_number_text", "parse_numbers"]
 
 # --------------------------------------------------------------------------- numbers
 
@@ -193,6 +200,8 @@ def parse_number_text(text: str) -> NumberText:
     Decimal('123')
     >>> parse_number_text("三千二百").value
     Decimal('3200')
+    >>> parse_number_text("两千五").value, parse_number_text("十一十二").error
+    (Decimal('2500'), 'not_number')
     """
     t = _SPACE_RE.sub("", unicodedata.normalize("NFKC", text))
     t = t.replace("，", ",").replace("。", ".")
