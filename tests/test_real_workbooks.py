@@ -341,3 +341,12 @@ def test_label_synonyms_a_clerk_uses(raw):
     df = load(raw, "projects")
     assert df["funding_level"].astype(str).tolist() == ["street", "street"]
     assert df["programme"].astype(str).tolist() == ["micro_charity", "micro_charity"]
+
+
+def test_year_after_the_period_is_an_error(raw):
+    rows = project_rows()
+    rows[1][0], rows[1][1] = "P2019-0002", 2019
+    openpyxl_book(raw / "b.xlsx", {"projects": [header("projects"), *rows]})
+    result = clean(raw)
+    assert errors(result) == [("b.xlsx", "项目", 3, "年份", "date_late")]
+    assert "2013-2018" in result.problems[0].message

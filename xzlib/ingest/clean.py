@@ -347,6 +347,15 @@ class _SheetParser:
                 self._cells(r.bad, c, m.written, cells,
                             "「" + m.written + "」" + r.reason[r.bad].astype(str),
                             _number_hint(spec, m), "number")
+                if c == "year":
+                    late, why = nz.year_too_late(r.value.where(~r.bad), self.period,
+                                                 self.ctx.get("today"))
+                    if late.any():
+                        self._cells(late, c, m.written, cells,
+                                    "「" + m.written + "」" + why[late].astype(str),
+                                    "核对年份", "date_late")
+                        r.value[late] = np.nan
+                        r.bad |= late
                 if r.dash.any() and col.nullable:
                     self._cells(r.dash, c, m.written, cells,
                                 f"「{m.written}」的「-」按空值处理 (dash read as empty)",

@@ -14,7 +14,8 @@ import pandas as pd
 from .cells import _BLANK_WORDS, BLANK, DATE, NUMBER, prep
 from .numbers import cn_integer
 
-__all__ = ["DateResult", "parse_dates", "parse_date_text", "batch_period", "too_late", "id_years"]
+__all__ = ["DateResult", "parse_dates", "parse_date_text", "batch_period", "too_late", "year_too_late",
+           "id_years"]
 
 # --------------------------------------------------------------------------- dates
 
@@ -205,6 +206,22 @@ def too_late(value: pd.Series, period: tuple[int, int] | None,
     late = future.copy()
     if period is not None:
         after = (value >= pd.Timestamp(period[1] + 1, 1, 1)).fillna(False).astype(bool) & ~future
+        reason[after] = f"晚于本批次的填报期 {period[0]}-{period[1]} 年 (after the batch's period)"
+        late |= after
+    return late, reason
+
+
+def year_too_late(years: pd.Series, period: tuple[int, int] | None,
+                  today: dt.date | None = None) -> tuple[pd.Series, pd.Series]:
+    """Return ``(mask, reason)``: years after the batch's period or after this year."""
+    today = today or dt.date.today()
+    y = pd.to_numeric(years, errors="coerce")
+    reason = pd.Series(None, index=years.index, dtype=object)
+    future = (y > today.year).fillna(False).astype(bool)
+    reason[future] = f"晚于今年 {today.year} (a year in the future)"
+    late = future.copy()
+    if period is not None:
+        after = (y > period[1]).fillna(False).astype(bool) & ~future
         reason[after] = f"晚于本批次的填报期 {period[0]}-{period[1]} 年 (after the batch's period)"
         late |= after
     return late, reason
