@@ -426,7 +426,8 @@ def _uncached_formulas(path: Path, part: str) -> dict:
     try:
         with zipfile.ZipFile(path) as z, z.open(part) as f:
             data = f.read()
-        if b"<f>" not in data and b"<f " not in data and b":f>" not in data:
+        # every formula has a closing </f> (a shared formula's first cell has its text)
+        if b"</f>" not in data and b":f>" not in data:
             return out
         for _, el in ET.iterparse(io.BytesIO(data)):
             if not el.tag.endswith("}c"):
