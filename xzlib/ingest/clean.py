@@ -891,11 +891,14 @@ def _previous_state(out: Path) -> tuple[dict | None, dict]:
         return None, {}
 
 
-def _report_changes(result: CleanResult, previous: tuple, new: dict, street_sources: dict
+def _report_changes(result: CleanResult, previous: tuple, tables: dict, street_sources: dict
                     ) -> None:
     """Compare with the previous state and write the change report (never fails a clean)."""
     old, man = previous
     try:
+        # the new state only matters when there is an old one to compare it with
+        new = ({t: schemas.coerce(tab.frame, tab.schema) for t, tab in tables.items()}
+               if old is not None else {t: tab.frame.iloc[:0] for t, tab in tables.items()})
         result.changes = changes.compare(old, new, old_sources=man.get("street_sources"),
                                          new_sources=street_sources)
         result.change_paths = changes.write_changes(result.changes, result.out_dir, result.batch)
@@ -978,9 +981,7 @@ def clean(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
                                  sources=sources, batch=batch, synthetic=synthetic, extra=extra,
                                  divisions=divs)
             result.ok = True
-            _report_changes(result, previous,
-                            {t: schemas.coerce(tab.frame, tab.schema) for t, tab in tables.items()},
-                            ctx["street_sources"])
+            _report_changes(result, previous, tables, ctx["street_sources"])
         except DataError as exc:
             for prob in exc.problems:
                 prob = tables[prob.table].relocate(prob) if prob.table in tables else prob

@@ -58,7 +58,7 @@ def parse_date_text(text: str) -> tuple[pd.Timestamp | None, str]:
     Timestamp('2017-02-11 00:00:00')
     """
     t = unicodedata.normalize("NFKC", text).strip()
-    if _CN_RUN.search(t):
+    if not t.isascii() and _CN_RUN.search(t):
         t = _CN_RUN.sub(_cn_run, t)
         if "?" in t:
             return None, "无法识别的日期 (unrecognised date)"
