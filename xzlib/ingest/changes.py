@@ -109,14 +109,23 @@ def _as_text(s: pd.Series) -> pd.Series:
     return s.astype(object).map(one)
 
 
+def _keys(df: pd.DataFrame, key: list[str]) -> pd.Series:
+    """The key of each row as one text (``2018|440402001001`` for a two-column key)."""
+    if not len(df):
+        return pd.Series([], dtype=object)
+    out = _as_text(df[key[0]]) if df[key[0]].dtype.kind in "fM" else df[key[0]].astype(str)
+    for c in key[1:]:
+        out = out + "|" + df[c].astype(str)
+    return out
+
+
 def _diff_table(table: str, old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     schema = schemas.get_schema(table)
     key = list(schema.key)
     cols = [c for c in schema.names if c not in key]
     o = old.assign(__street=_street_col(old, table)) if len(old) else old.assign(__street=None)
     n = new.assign(__street=_street_col(new, table)) if len(new) else new.assign(__street=None)
-    okey = o[key].astype("string").agg("|".join, axis=1) if len(o) else pd.Series([], dtype=object)
-    nkey = n[key].astype("string").agg("|".join, axis=1) if len(n) else pd.Series([], dtype=object)
+    okey, nkey = _keys(o, key), _keys(n, key)
     o = o.set_index(pd.Index(okey, name="__key"))
     n = n.set_index(pd.Index(nkey, name="__key"))
     out = []
