@@ -122,7 +122,7 @@ def cmd_docs(args) -> int:
         return EXIT_OK
     path.write_text(text, encoding="utf-8")
     _out(f"wrote {path}")
-    from .ingest.headers import update_docs
+    from .ingest.normalize import update_docs
 
     if update_docs():
         _out("updated the alias table in docs/ingest.md")
