@@ -361,7 +361,7 @@ REJECT = {
                           "community"),
     "community_of_another_street": (_bad_cell("grid_cases", "社区名称", "金钟社区", 3), "网格事件", 3,
                                     "社区名称", "community_street"),
-    "not_an_allowed_label": (_bad_cell("grid_cases", "办理状态", "处理中"), "网格事件", 2, "办理状态",
+    "not_an_allowed_label": (_bad_cell("grid_cases", "办理状态", "已撤销"), "网格事件", 2, "办理状态",
                              "allowed"),
     "not_yes_no": (_bad_cell("communities", "是否设社区党委", "可能"), "社区基本情况", 2,
                    "是否设社区党委", "bool"),

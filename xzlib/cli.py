@@ -38,8 +38,25 @@ def cmd_sample(args) -> int:
 
 def cmd_template(args) -> int:
     from . import submission
+    from .errors import UsageError
+    from .ingest.names import resolve_street
+    from .roster import street_name
 
-    path = submission.write_template(args.out)
+    if args.all:
+        if not args.out:
+            raise UsageError("--all needs --out DIR (one workbook per street goes there)")
+        paths = submission.write_templates(args.out, year=args.year)
+        _out(f"{len(paths)} templates written to {args.out}")
+        return EXIT_OK
+    code, name = "", ""
+    if args.street:
+        code, _ = resolve_street(args.street)
+        if code is None:
+            raise UsageError(f"unknown street {args.street!r}; `xz list` shows the codes")
+        name = street_name(code)
+    out = args.out or (submission.template_name(code, name, args.year) if code
+                       else "xz_template.xlsx")
+    path = submission.write_template(out, street_code=code, street_name=name, year=args.year)
     _out(f"template written to {path}")
     return EXIT_OK
 
@@ -53,6 +70,20 @@ def cmd_clean(args) -> int:
     result = clean.clean(raw, out, report_dir=Path(args.report) if args.report else None)
     _out(result.summary())
     return EXIT_OK if result.ok else EXIT_DATA
+
+
+def cmd_changes(args) -> int:
+    from . import config
+    from .ingest import changes
+
+    out = Path(args.data) if args.data else config.processed_dir()
+    path = changes.latest(out)
+    if path is None:
+        _out(f"no change report yet under {changes.changes_dir(out)} (run `xz clean` first)")
+        return EXIT_OK
+    _out(path.read_text(encoding="utf-8"))
+    _out(f"({path}; all rows: {path.with_suffix('.csv')})")
+    return EXIT_OK
 
 
 def cmd_validate(args) -> int:
@@ -160,8 +191,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--messy", action="store_true", help="inject realistic mess (for the cleaner)")
     s.set_defaults(func=cmd_sample)
 
-    s = sub.add_parser("template", help="write an empty submission workbook with notes")
-    s.add_argument("--out", default="xz_template.xlsx", help="file to write")
+    s = sub.add_parser("template", help="write the submission workbook a street office fills in")
+    s.add_argument("--street", help="street code or name: filled in, its communities as a list")
+    s.add_argument("--year", type=int, help="year of the data (its communities and dates)")
+    s.add_argument("--all", action="store_true", help="one workbook per street into --out DIR")
+    s.add_argument("--out", help="file to write (default <code>_<name>[_<year>年].xlsx, or "
+                   "xz_template.xlsx without --street); a folder with --all")
     s.set_defaults(func=cmd_template)
 
     s = sub.add_parser("clean", help="raw submissions -> validated processed tables")
@@ -170,6 +205,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--report", help="folder for the clerk's problem report "
                    "(default: <out>/../interim/clean-report-<batch>)")
     s.set_defaults(func=cmd_clean)
+
+    s = sub.add_parser("changes", help="show what the latest `xz clean` changed (resubmissions)")
+    s.add_argument("--data", help="processed folder (default data/processed)")
+    s.set_defaults(func=cmd_changes)
 
     s = sub.add_parser("validate", help="re-check processed tables")
     s.add_argument("--data", help="processed folder (default data/processed)")

@@ -39,6 +39,8 @@ __all__ = [
     "to_submission",
     "write_workbook",
     "write_template",
+    "write_templates",
+    "template_name",
 ]
 
 NOTES_SHEET = "填报说明"
@@ -135,6 +137,18 @@ def _notes_rows(meta: dict) -> list[list]:
     return rows
 
 
+def _write_notes(wb, meta: dict, bold):
+    """The notes sheet (填报说明): the key cells, then every column explained."""
+    notes = wb.add_worksheet(NOTES_SHEET)
+    for r, row in enumerate(_notes_rows(meta)):
+        for c, v in enumerate(row):
+            notes.write_string(r, c, str(v), bold if c == 0 else None)
+    notes.set_column(0, 0, 16)
+    notes.set_column(1, 1, 40)
+    notes.set_column(3, 3, 60)
+    return notes
+
+
 def write_workbook(
     path: str | os.PathLike,
     frames: dict[str, pd.DataFrame],
@@ -171,13 +185,7 @@ def write_workbook(
         bold = wb.add_format({"bold": True})
         date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
         time_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-        notes = wb.add_worksheet(NOTES_SHEET)
-        for r, row in enumerate(_notes_rows(meta)):
-            for c, v in enumerate(row):
-                notes.write_string(r, c, str(v), bold if c == 0 else None)
-        notes.set_column(0, 0, 16)
-        notes.set_column(1, 1, 40)
-        notes.set_column(3, 3, 60)
+        _write_notes(wb, meta, bold)
         for table, sheet_name in SHEETS.items():
             ws = wb.add_worksheet(sheet_name)
             flds = fields(table)
@@ -219,8 +227,185 @@ def _writer(ws, kind: str, date_fmt, time_fmt):
     return write
 
 
+# --------------------------------------------------------------------------- the template
+
+#: Data rows that carry the template's validations (Excel's last row is 1,048,576).
+TEMPLATE_ROWS = 100_000
+#: Column of the notes sheet holding the drop-down lists (communities, labels).
+_LIST_COL = 6
+
+
+def _communities_of(street_code: str, year: int | None) -> list[str]:
+    df = _divisions(year, level="community") if year else _divisions(level="community")
+    names = df.loc[df["parent_code"] == street_code, "name"].drop_duplicates()
+    return sorted(names.tolist())
+
+
+def _example(col: schemas.Column, kind: str) -> str:
+    if kind in ("label", "bool"):
+        return next(iter(col.label_map.values()))
+    if col.allowed:
+        return col.allowed[0]
+    if kind == "date":
+        return "2018-07-03"
+    if kind == "datetime":
+        return "2018-07-03 14:30"
+    if col.dtype == "Int64":
+        return "120" if col.name != "year" else "2018"
+    if col.dtype == "float64":
+        return "12.5"
+    if col.pattern:
+        return {"project_id": "P2018-0001", "meeting_id": "M2018-00001",
+                "case_id": "G2018-0000001"}.get(col.name, "A-001")
+    return ""
+
+
+def _validation(col: schemas.Column, f: Field, lists: dict, period: tuple[int, int]) -> dict:
+    """The Excel data validation of one column (xlsxwriter's options)."""
+    import datetime as _dt
+
+    need = "必填" if f.required else "选填"
+    unit = f"单位：{col.unit}。" if col.unit else ""
+    example = _example(col, f.kind)
+    rule = ("从下拉列表选择" if f.kind in ("community_name", "label", "bool") or col.allowed
+            else "日期，如 2018-07-03" if f.kind == "date"
+            else "日期和时间，如 2018-07-03 14:30" if f.kind == "datetime"
+            else "字母、数字、- 或 _" if col.pattern else "")
+    hint = f"{col.zh}，{need}。{unit}{rule}" + (f"。例: {example}" if example and not
+                                             rule.startswith("日期") else "")
+    v: dict = {"input_title": f.header[:32], "input_message": hint[:255],
+               "error_title": "输入有误"[:32], "ignore_blank": True}
+    if (f.kind == "community_name" and f.column in lists) or f.kind in ("label", "bool") \
+            or col.allowed:
+        v.update(validate="list", source=lists[f.column])
+        v["error_message"] = f"请从下拉列表中选择「{f.header}」。"[:255]
+    elif f.kind in ("date", "datetime"):
+        lo, hi = _dt.datetime(period[0], 1, 1), _dt.datetime(period[1], 12, 31, 23, 59, 59)
+        v.update(validate="date", criteria="between", minimum=lo, maximum=hi)
+        v["error_message"] = (f"「{f.header}」应为 {period[0]}-01-01 至 {period[1]}-12-31 之间的"
+                              f"日期，如 {example}。")
+    elif col.dtype in ("Int64", "float64"):
+        lo = col.min if col.min is not None else 0
+        hi = col.max
+        if col.name == "year":
+            lo, hi = period
+        whole = col.dtype == "Int64"
+        v.update(validate="integer" if whole else "decimal", criteria="between", minimum=lo,
+                 maximum=hi if hi is not None else 1e12)
+        what = "整数" if whole else "数字"
+        rng = f"{_fmt(lo)} 至 {_fmt(hi)}" if hi is not None else f"不小于 {_fmt(lo)}"
+        v["error_message"] = f"「{f.header}」应为{what}，{rng}{('（' + col.unit + '）') if col.unit else ''}。"
+        v["input_message"] = (hint + f"。{what}，{rng}")[:255]
+    else:
+        v.update(validate="length", criteria="between", minimum=1,
+                 maximum=40 if col.pattern else 200)
+        v["error_message"] = (f"「{f.header}」最多 {40 if col.pattern else 200} 个字"
+                              + ("（字母、数字、- 或 _）" if col.pattern else "") + "。")
+    return v
+
+
+def _fmt(x) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
 def write_template(path: str | os.PathLike, *, street_code: str = "", street_name: str = "",
-                   batch: str = "") -> Path:
-    """Write an empty submission workbook with the notes sheet explaining every column."""
-    return write_workbook(path, {}, street_code=street_code, street_name=street_name,
-                          batch=batch, synthetic=False)
+                   batch: str = "", year: int | None = None) -> Path:
+    """Write an empty submission workbook that prevents mistakes at the source.
+
+    In exactly the format :mod:`xzlib.ingest` reads: the notes sheet with the street and
+    batch filled in; one sheet per table with a frozen, locked header row, widths that
+    fit the Chinese headers, and on every column an Excel data validation (whole numbers
+    and decimals in their range, dates within the programme period, drop-down lists for
+    the street's communities of ``year`` and every coded column: 项目类别, 资助层级,
+    办理状态, 事件类别, 是/否), an input message (rule, unit, example) and an error alert.
+
+    Parameters
+    ----------
+    path : path
+        Target ``.xlsx`` file (written atomically).
+    street_code, street_name : str
+        The street (both filled on the notes sheet); empty for a blank template.
+    batch : str
+        填报批次 (default: ``"<year>年"`` when ``year`` is given).
+    year : int, optional
+        The year the workbook is for: its communities fill the drop-down list and its
+        dates are checked against it.  Without it, every community the street ever had
+        and the whole programme period.
+    """
+    import xlsxwriter
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if year and not batch:
+        batch = f"{year}年"
+    period = (year, year) if year else (schemas.FIRST_YEAR, schemas.LAST_YEAR)
+    meta = {"street_code": street_code, "street_name": street_name, "batch": batch,
+            "data_nature": REAL_LABEL}
+    with atomic_file(path) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False,
+                                            "strings_to_urls": False})
+        wb.set_properties({"created": _EPOCH, "title": f"{street_name} {batch} 填报模板".strip()})
+        bold = wb.add_format({"bold": True})
+        head = wb.add_format({"bold": True, "locked": True, "bg_color": "#DDEBF7", "border": 1,
+                              "text_wrap": True, "valign": "vcenter"})
+        free = wb.add_format({"locked": False})
+        text = wb.add_format({"locked": False, "num_format": "@"})
+        date_fmt = wb.add_format({"locked": False, "num_format": "yyyy-mm-dd"})
+        time_fmt = wb.add_format({"locked": False, "num_format": "yyyy-mm-dd hh:mm"})
+        notes = _write_notes(wb, meta, bold)
+        # drop-down lists, in columns of the notes sheet (a hidden sheet would be skipped)
+        lists: dict[str, str] = {}
+        col_no = _LIST_COL
+
+        def add_list(key: str, title: str, values: list[str]) -> None:
+            nonlocal col_no
+            notes.write_string(0, col_no, title, bold)
+            for r, v in enumerate(values, start=1):
+                notes.write_string(r, col_no, v)
+            letter = xlsxwriter.utility.xl_col_to_name(col_no)
+            lists[key] = f"='{NOTES_SHEET}'!${letter}$2:${letter}${max(2, len(values) + 1)}"
+            notes.set_column(col_no, col_no, max(12, 2 * max((len(v) for v in values), default=4)))
+            col_no += 1
+
+        comms = _communities_of(street_code, year) if street_code else []
+        if comms:
+            add_list("community_code", f"社区名单（{year or '历年'}）", comms)
+        for table in SHEETS:
+            for f in fields(table):
+                col = schemas.get_schema(table).column(f.column)
+                if f.column in lists or f.kind == "community_name":
+                    continue
+                if f.kind in ("label", "bool"):
+                    add_list(f.column, f.header, list(col.label_map.values()))
+                elif col.allowed:
+                    add_list(f.column, f.header, list(col.allowed))
+        for table, sheet_name in SHEETS.items():
+            ws = wb.add_worksheet(sheet_name)
+            for c, f in enumerate(fields(table)):
+                col = schemas.get_schema(table).column(f.column)
+                ws.write_string(0, c, f.header, head)
+                fmt = (date_fmt if f.kind == "date" else time_fmt if f.kind == "datetime"
+                       else text if col.pattern else free)
+                ws.set_column(c, c, max(10, 2 * len(f.header) + 2), fmt)
+                ws.data_validation(1, c, TEMPLATE_ROWS, c, _validation(col, f, lists, period))
+            ws.set_row(0, 32)
+            ws.freeze_panes(1, 0)
+            ws.protect("", {"insert_rows": True, "delete_rows": True, "sort": True,
+                            "autofilter": True, "format_columns": True, "format_cells": True})
+        wb.close()
+    return path
+
+
+def write_templates(out_dir: str | os.PathLike, *, year: int | None = None) -> list[Path]:
+    """Write one template per street of ``year`` (every street if None) into ``out_dir``."""
+    df = _divisions(year, level="street") if year else _divisions(level="street")
+    df = df.drop_duplicates("code").sort_values("code")
+    out = Path(out_dir)
+    return [write_template(out / template_name(code, name, year), street_code=code,
+                           street_name=name, year=year)
+            for code, name in zip(df["code"], df["name"], strict=True)]
+
+
+def template_name(street_code: str, street_name: str, year: int | None = None) -> str:
+    """File name of a street's template: ``440402001_翠香街道_2018年.xlsx``."""
+    return f"{street_code}_{street_name}" + (f"_{year}年" if year else "") + ".xlsx"

@@ -24,6 +24,7 @@ How a submission is identified
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import re
@@ -40,6 +41,7 @@ from ..errors import DataError, Problem, UsageError
 from ..roster import divisions as _divisions
 from ..roster import street_name as _street_name
 from ..submission import META_FIELDS, SHEETS, SYNTHETIC_LABEL
+from . import changes
 from . import normalize as nz
 from . import read as rd
 from .problems import Collector, format_table, write_report
@@ -52,6 +54,17 @@ _FOOTER = re.compile(r"^(填表人|填报人|审核人|审核|制表人|制表|�
                      r"单位负责人|注[:：]|备注|说明)")
 #: Numeric columns not summed when checking a 合计 row.
 _NOT_SUMMED = {"year", "grid_no", "eval_score"}
+#: How a submission names its street (the fix of a "street unknown" problem).
+STREET_HOWTO = ("任选一种: 在「填报说明」工作表写明镇街代码或镇街名称（如 440402001 / 翠香街道）；"
+                "或让文件名包含镇街名称或代码，如「附件2：翠香街道2018年报表.xlsx」"
+                "「440402001_翠香街道.xlsx」；CSV 文件命名为「翠香街道__项目.csv」"
+                "「翠香街道__填报说明.csv」（__ 后为工作表名）")
+#: Schema rules about a cell's own value; others (required, foreign keys, cross-column
+#: rules) on a row with an unreadable cell are follow-ons and not reported.
+_OWN_CELL_RULES = {"range", "allowed", "format", "unique"}
+#: Number columns that label rows rather than count anything: merged over several rows
+#: they are filled down like a name (nothing can be counted twice).
+_FILLED_NUMBERS = {"year", "grid_no"}
 #: At most this many qualifier records go into the manifest (the count is always kept).
 MAX_QUALIFIER_RECORDS = 10_000
 
@@ -72,6 +85,9 @@ class CleanResult:
         The report files written (``.xlsx`` and ``.csv``).
     tables : dict of str to int
         Rows per processed table (as written, or as they would have been).
+    changes : Changes or None
+        After a successful clean: what changed since the previous processed state
+        (:mod:`xzlib.ingest.changes`); ``change_paths`` are its ``.md`` and ``.csv``.
     """
 
     raw_dir: Path
@@ -85,6 +101,8 @@ class CleanResult:
     files: int = 0
     synthetic: bool | None = None
     seconds: float = 0.0
+    changes: changes.Changes | None = None
+    change_paths: list[Path] = field(default_factory=list)
 
     def summary(self, limit: int = 30) -> str:
         """Return a readable report: outcome, row counts, errors and warnings as tables."""
@@ -104,8 +122,12 @@ class CleanResult:
         if self.warnings:
             lines += ["", f"警告 (warnings, 不影响导入): {len(self.warnings)}",
                       format_table(self.warnings, limit=min(limit, 20))]
+        if self.changes is not None:
+            lines += ["", self.changes.summary()]
         if self.report_paths:
             lines += ["", "报告 (report): " + ", ".join(str(p) for p in self.report_paths)]
+        if self.change_paths:
+            lines.append("变化 (changes): " + ", ".join(str(p) for p in self.change_paths))
         return "\n".join(lines)
 
 
@@ -142,15 +164,21 @@ class _Part:
     checkable: bool = True
     street: str | None = None
 
+    @property
+    def bad_rows(self) -> set:
+        return {r for r, _ in self.bad_cells}
+
 
 def _raw_text(v) -> str:
     return rd._cell_text(v)
 
 
 class _SheetParser:
-    def __init__(self, sheet: rd.Sheet, street: str | None, col: Collector, ctx: dict) -> None:
+    def __init__(self, sheet: rd.Sheet, street: str | None, col: Collector, ctx: dict,
+                 period: tuple[int, int] | None = None) -> None:
         self.s = sheet
         self.street = street
+        self.period = period
         self.col = col
         self.ctx = ctx  # batch-wide records: conversions, qualifiers
         self.table = sheet.table
@@ -219,8 +247,10 @@ class _SheetParser:
                 continue
             if m.spec.column in found:
                 prev = found[m.spec.column][1].written
-                self._sheet_error("duplicate_column", f"「{h}」与「{prev}」是同一列 (duplicate column)",
-                                  "删除重复的列", column=h)
+                self._sheet_error("duplicate_column", f"「{h}」与「{prev}」都是「{m.spec.header}」"
+                                  "，无法判断哪一列是 (two columns with the same meaning)",
+                                  "把两列的表头改成模板中的写法（如「政府资金（万元）」「社会资金（万元）」），"
+                                  "不要删除数据", column=h)
                 continue
             found[m.spec.column] = (j, m)
         missing = [s for s in nz.field_specs(self.table)
@@ -298,6 +328,7 @@ class _SheetParser:
         def pre(c):
             return self.pre.get(found[c][0])
 
+        forced = self._layout_cells(found, data)
         for spec in nz.field_specs(self.table):
             c = spec.column
             if c not in found or spec.parser in ("community", "street"):
@@ -308,10 +339,23 @@ class _SheetParser:
             if spec.parser == "number":
                 r = nz.parse_numbers(cells, factor=m.factor, units=spec.units, header_unit=m.unit,
                                      integer=spec.integer, pre=pre(c))
+                if c in forced:  # reported as a layout problem: no value, no second problem
+                    rows = forced[c]
+                    r.bad[rows], r.value[rows], r.qualifier[rows], r.unit[rows] = \
+                        False, np.nan, None, None
                 numbers[c] = r
                 self._cells(r.bad, c, m.written, cells,
                             "「" + m.written + "」" + r.reason[r.bad].astype(str),
                             _number_hint(spec, m), "number")
+                if c == "year":
+                    late, why = nz.year_too_late(r.value.where(~r.bad), self.period,
+                                                 self.ctx.get("today"))
+                    if late.any():
+                        self._cells(late, c, m.written, cells,
+                                    "「" + m.written + "」" + why[late].astype(str),
+                                    "核对年份", "date_late")
+                        r.value[late] = np.nan
+                        r.bad |= late
                 if r.dash.any() and col.nullable:
                     self._cells(r.dash, c, m.written, cells,
                                 f"「{m.written}」的「-」按空值处理 (dash read as empty)",
@@ -328,6 +372,13 @@ class _SheetParser:
                             "「" + m.written + "」" + r.reason[r.bad].astype(str),
                             "写成 2018-07-03" + (" 14:30" if spec.parser == "datetime" else ""),
                             "date")
+                late, why = nz.too_late(r.value.where(~r.bad), self.period, self.ctx.get("today"))
+                if late.any():
+                    self._cells(late, c, m.written, cells,
+                                "「" + m.written + "」" + why[late].astype(str),
+                                "核对年份；日期应在填报期内且不晚于今天", "date_late")
+                    r.value[late] = pd.NaT
+                    r.bad |= late
                 if r.month_only.any():
                     self._cells(r.month_only & ~r.bad, c, m.written, cells,
                                 f"「{m.written}」只写到月，按当月1日录入 (month only, read as the 1st)",
@@ -349,6 +400,7 @@ class _SheetParser:
                 out[c] = nz.parse_text(cells, nfkc=spec.parser == "id", pre=pre(c))
 
         years = self._years(out, idx)
+        self._id_years(found, raw, out, years)
         streets = self._streets(found, data, idx)
         if "community_code" in found:
             self._communities(found["community_code"][1], raw("community_code"), years, streets,
@@ -366,6 +418,64 @@ class _SheetParser:
         return _Part(self.table, frame.reset_index(drop=True), s.file, s.sheet,
                      np.asarray(idx, dtype=np.int64), written, data, positions, self.bad_cells,
                      checkable=not missing and self.street_ok(streets), street=self.street)
+
+    def _layout_cells(self, found: dict, data: pd.DataFrame) -> dict:
+        """Report merged cells over several rows in number columns and formula cells
+        without a value; return ``{column: rows}`` of the number cells concerned."""
+        forced: dict[str, list[int]] = {}
+        by_pos = {j: (c, m) for c, (j, m) in found.items()}
+        for (r0, c0, r1, c1) in self.s.merged:
+            for j in range(c0, c1 + 1):
+                if j not in by_pos or by_pos[j][1].spec.parser != "number" \
+                        or by_pos[j][0] in _FILLED_NUMBERS:
+                    continue
+                c, m = by_pos[j]
+                rows = [r for r in range(r0, r1 + 1) if r in data.index]
+                if len(rows) < 2:
+                    continue
+                ref = f"{_col_letter(c0)}{r0}:{_col_letter(c1)}{r1}"
+                self.col.error(table=self.table, rule="merged_cells", file=self.s.file,
+                               sheet=self.s.sheet, row=rows[0], column=m.written,
+                               value=_raw_text(data.at[rows[0], j]),
+                               message=f"「{m.written}」的 {ref} 是合并单元格，跨 {len(rows)} 行；"
+                                       "数字不能合并，否则会被重复计算 (a merged cell over several "
+                                       "rows in a number column)",
+                               suggestion="取消合并，在每一行填写该行自己的数字")
+                forced.setdefault(c, []).extend(rows)
+                self.bad_cells.update((r, c) for r in rows)
+        for (r, j), formula in sorted(self.s.uncached.items()):
+            if j not in by_pos or r not in data.index:
+                continue
+            c, m = by_pos[j]
+            self.col.error(table=self.table, rule="formula_no_value", file=self.s.file,
+                           sheet=self.s.sheet, row=r, column=m.written, value=formula,
+                           message=f"「{m.written}」是公式，文件中没有计算结果 (a formula "
+                                   "without a cached value)",
+                           suggestion="用 Excel 或 WPS 打开该文件并保存后重新提交，或填写数值")
+            if m.spec.parser == "number":
+                forced.setdefault(c, []).append(r)
+            self.bad_cells.add((r, c))
+        return forced
+
+    def _id_years(self, found: dict, raw, out: dict, years: pd.Series) -> None:
+        """An ID carrying a year (M2017-…, P2017-…) must agree with the row's year."""
+        key, src = self.schema.key[0], self.schema.year_from
+        if key == src or key not in out or src not in found or not years.notna().any():
+            return
+        ids = out[key]
+        idy = nz.id_years(ids)
+        wrong = (idy.notna() & years.notna() & (idy != years)).fillna(False).astype(bool)
+        if not wrong.any():
+            return
+        if self.bad_cells:
+            wrong &= pd.Series([(int(r), src) not in self.bad_cells for r in years.index],
+                               index=years.index, dtype=bool)
+        m, mk = found[src][1], found[key][1]
+        msg = ("「" + m.written + "」是 " + years[wrong].astype(str) + " 年，但「" + mk.written + "」"
+               + ids[wrong].astype(str) + " 是 "
+               + idy[wrong].astype(str) + " 年 (the year differs from the year in the ID)")
+        self._cells(wrong, src, m.written, raw(src), msg.reindex(years.index),
+                    "核对日期（年份）或编号，二者应为同一年", "id_year")
 
     def street_ok(self, streets: pd.Series) -> bool:
         return bool(streets.notna().all())
@@ -509,6 +619,16 @@ class _SheetParser:
                                   suggestion="核对明细或合计；合计行不会导入")
 
 
+def _col_letter(j: int) -> str:
+    """Excel column letters of a 0-based position (0 -> A, 26 -> AA)."""
+    out = ""
+    j += 1
+    while j:
+        j, rem = divmod(j - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
 def _key_text(v) -> str | int | None:
     if v is None or (not isinstance(v, str) and pd.isna(v)):
         return None
@@ -578,14 +698,13 @@ def _resolve_submission(key: str, notes: dict, files: list[str], col: Collector
             else:
                 cands.append((code, f"填报说明「{label}」", v, alias))
     stem = Path(key).name
-    m = re.match(r"^(\d{9})(?:[_\-\s]*(.*))?$", stem)
-    fname_code = None
-    if m:
-        fname_code, _ = nz.resolve_street(m.group(1))
-        if fname_code is None and m.group(2):
-            fname_code, _ = nz.resolve_street(m.group(2))
-    else:
-        fname_code, _ = nz.resolve_street(re.split(r"[_\-\s]", stem)[0])
+    in_name = nz.streets_in_name(stem)
+    fname_code = in_name[0] if len(in_name) == 1 else None
+    if len(in_name) > 1 and not cands:
+        col.error(rule="street", file=files[0],
+                  message="文件名中有多个镇街: " + "、".join(_street_name(c) for c in in_name)
+                          + " (the file name names several streets)",
+                  suggestion="在「填报说明」写明镇街代码，或让文件名只含一个镇街名称")
     if not cands and fname_code:
         cands.append((fname_code, "文件名", stem, False))
     codes = {c for c, *_ in cands}
@@ -611,7 +730,8 @@ def _resolve_submission(key: str, notes: dict, files: list[str], col: Collector
     return code, synthetic
 
 
-def read_batch(raw_dir: str | os.PathLike, col: Collector | None = None
+def read_batch(raw_dir: str | os.PathLike, col: Collector | None = None, *,
+               today: dt.date | None = None
                ) -> tuple[dict[str, list[_Part]], list[dict], dict, Collector]:
     """Read and parse every file of a batch (no schema check, nothing written).
 
@@ -619,7 +739,8 @@ def read_batch(raw_dir: str | os.PathLike, col: Collector | None = None
     """
     raw = Path(raw_dir)
     col = col or Collector()
-    ctx = {"conversions": [], "qualifiers": [], "qualifier_count": 0, "synthetic": {}}
+    ctx = {"conversions": [], "qualifiers": [], "qualifier_count": 0, "synthetic": {},
+           "period": {}, "today": today, "street_sources": {}}
     files = _list_files(raw, col)
     if not files:
         raise UsageError(f"no submission files (.xlsx/.xls/.csv/.tsv) in {raw}")
@@ -657,9 +778,9 @@ def read_batch(raw_dir: str | os.PathLike, col: Collector | None = None
                 for h in sh.headers) for sh in data_sheets if sh.header_row)
         if street is None and not has_street_col:
             col.error(rule="street", file=rfs[0].rel, message="无法确定是哪个镇街的报表 "
-                      "(street unknown)", suggestion="在「填报说明」写明镇街代码，或把文件命名为 "
-                      "「440402001_翠香街道.xlsx」")
+                      "(street unknown)", suggestion=STREET_HOWTO)
         ctx["synthetic"][key] = synthetic
+        ctx["period"][key] = nz.batch_period(notes.get(META_FIELDS["batch"], ""), Path(key).name)
         subs.append((street or "~", key, rfs, data_sheets, street))
     by_street: dict[str, list[str]] = {}
     for _, _key, rfs, _, street in subs:
@@ -671,13 +792,17 @@ def read_batch(raw_dir: str | os.PathLike, col: Collector | None = None
                       message=f"{_street_name(street)}有 {len(files)} 份报表: {', '.join(files)} "
                               "(more than one submission for this street)",
                       suggestion="只保留最新的一份，其余移出批次文件夹")
+    by_file = {s["file"]: s for s in sources}
+    for _, _key, rfs, _, street in sorted(subs, key=lambda s: (s[0], s[1])):
+        files = [{k: by_file[rf.rel][k] for k in ("file", "sha256", "bytes")} for rf in rfs]
+        ctx["street_sources"].setdefault(street or "*", []).extend(files)
     parts: dict[str, list[_Part]] = {t: [] for t in schemas.TABLES}
-    for _, _key, rfs, data_sheets, street in sorted(subs, key=lambda s: (s[0], s[1])):
+    for _, key, rfs, data_sheets, street in sorted(subs, key=lambda s: (s[0], s[1])):
         seen_tables = set()
         for sh in data_sheets:
             if sh.header_row is None:
                 continue
-            part = _SheetParser(sh, street, col, ctx).parse()
+            part = _SheetParser(sh, street, col, ctx, ctx["period"][key]).parse()
             if part is not None:
                 parts[sh.table].append(part)
                 seen_tables.add(sh.table)
@@ -729,6 +854,8 @@ class _Table:
         name = self._by_header.get(prob.column, prob.column)
         if (prob.row, name) in p.bad_cells:
             return None  # already reported as unreadable
+        if prob.rule not in _OWN_CELL_RULES and prob.row in p.bad_rows:
+            return None  # a follow-on of a cell already reported on this row
         written = p.written.get(name, prob.column)
         value = prob.value
         if name in p.positions and prob.row in p.raw.index:
@@ -750,6 +877,33 @@ class _Table:
             if prob is not None:
                 col.add(prob)
         return df
+
+
+def _previous_state(out: Path) -> tuple[dict | None, dict]:
+    """The processed tables and manifest before this clean (``(None, {})`` if none)."""
+    if not (out / dataset.MANIFEST).is_file():
+        return None, {}
+    try:
+        man = dataset.manifest(out)
+        return {t: dataset.load(t, data_dir=out, names=False) for t in schemas.TABLES}, man
+    except (DataError, UsageError, OSError, ValueError) as exc:
+        log.warning("previous processed data in %s unreadable, not compared: %s", out, exc)
+        return None, {}
+
+
+def _report_changes(result: CleanResult, previous: tuple, tables: dict, street_sources: dict
+                    ) -> None:
+    """Compare with the previous state and write the change report (never fails a clean)."""
+    old, man = previous
+    try:
+        # the new state only matters when there is an old one to compare it with
+        new = ({t: schemas.coerce(tab.frame, tab.schema) for t, tab in tables.items()}
+               if old is not None else {t: tab.frame.iloc[:0] for t, tab in tables.items()})
+        result.changes = changes.compare(old, new, old_sources=man.get("street_sources"),
+                                         new_sources=street_sources)
+        result.change_paths = changes.write_changes(result.changes, result.out_dir, result.batch)
+    except (OSError, ValueError, TypeError, KeyError) as exc:  # pragma: no cover - defensive
+        log.warning("cannot write the change report: %s", exc)
 
 
 def clean(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
@@ -815,16 +969,19 @@ def clean(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
     tables = {t: _Table(t, parts[t]) for t in schemas.TABLES}
     for t, tab in tables.items():
         result.tables[t] = len(tab.frame)
-    extra = {"conversions": ctx["conversions"], "qualifiers": ctx["qualifiers"],
+    extra = {"street_sources": ctx["street_sources"],  # per street: the files its rows came from
+             "conversions": ctx["conversions"], "qualifiers": ctx["qualifiers"],
              "qualifier_count": ctx["qualifier_count"],
              "ingest": {"warnings": len(col.warnings), "submissions": len(flags)}}
     if col.ok and all(tab.checkable.all() for tab in tables.values()):
         # the schema checks run once, inside write_tables; their problems are relocated
+        previous = _previous_state(out)
         try:
             dataset.write_tables({t: tab.frame for t, tab in tables.items()}, out,
                                  sources=sources, batch=batch, synthetic=synthetic, extra=extra,
                                  divisions=divs)
             result.ok = True
+            _report_changes(result, previous, tables, ctx["street_sources"])
         except DataError as exc:
             for prob in exc.problems:
                 prob = tables[prob.table].relocate(prob) if prob.table in tables else prob
@@ -833,16 +990,18 @@ def clean(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, *,
             if col.ok:  # pragma: no cover - write_tables refused without an error
                 col.error(rule="write", message=str(exc))
         except (ValueError, TypeError, KeyError) as exc:  # pragma: no cover - defensive
-            log.debug("cannot coerce: %s", exc)
-            col.error(rule="coerce", message=f"无法转换为规定的类型 (cannot coerce): {exc}")
+            log.warning("cannot coerce: %s", exc)
+            col.error(rule="coerce", message="数据无法转换为规定的类型 (cannot coerce the data)",
+                      suggestion="请把报表和本报告发给技术支持")
     else:  # something is already wrong: still check everything, write nothing
         for tab in tables.values():
             try:
                 tab.check(divs, col)
             except (ValueError, TypeError, KeyError) as exc:  # pragma: no cover - defensive
-                log.debug("cannot coerce %s: %s", tab.table, exc)
+                log.warning("cannot coerce %s: %s", tab.table, exc)
                 col.error(table=tab.table, rule="coerce",
-                          message=f"{tab.table} 无法转换为规定的类型 (cannot coerce): {exc}")
+                          message=f"「{SHEETS[tab.table]}」无法转换为规定的类型 (cannot coerce)",
+                          suggestion="请把报表和本报告发给技术支持")
     col.finish()
     result.problems, result.warnings = col.sorted()
     try:

@@ -42,6 +42,7 @@ __all__ = [
     "SUPPORTED",
     "detect_format",
     "detect_encoding",
+    "CANDIDATE_ENCODINGS",
     "read_file",
     "submission_key",
 ]
@@ -103,6 +104,11 @@ class Sheet:
     data: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: dict = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: Merged ranges spanning several data rows: ``(first row, first col, last row,
+    #: last col)``, Excel rows (1-based) and column positions (0-based).
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    #: Formula cells without a cached value: ``{(Excel row, column position): formula}``.
+    uncached: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -143,16 +149,26 @@ def detect_format(head: bytes, suffix: str = "") -> str:
     if head[:5].lower() in (b"<html", b"<!doc", b"<?xml") or head[:6].lower() == b"<table":
         return "html"
     if b"\x00" in head[:4096] and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "unknown"
+        return "text" if _utf16_without_bom(head[:4096]) else "unknown"
     return "text"
+
+
+#: Encodings charset-normalizer chooses among when a file is not UTF-8.
+CANDIDATE_ENCODINGS = ("gb18030", "big5", "utf_16_le", "utf_16_be")
+#: A decoding with more "chaos" (charset-normalizer's measure of mess) than this is
+#: doubtful: the file is reported instead of loaded garbled.
+MAX_CHAOS = 0.15
+_CODEC = {"gb18030": "gb18030", "big5": "big5", "utf_16_le": "utf-16-le",
+          "utf_16_be": "utf-16-be"}
 
 
 def detect_encoding(sample: bytes) -> str | None:
     """Detect the encoding of a text file from its first bytes.
 
-    A BOM decides; otherwise the sample must decode strictly as UTF-8, else as GB18030
-    (the superset of GBK that Excel uses on a Chinese Windows), else charset-normalizer's
-    best guess is taken.  Returns ``None`` when nothing fits.
+    A BOM decides; otherwise the sample must decode strictly as UTF-8, else
+    charset-normalizer chooses among GB18030 (the superset of GBK that Excel uses on a
+    Chinese Windows), Big5 and UTF-16 without BOM.  Returns ``None`` when nothing fits or
+    the best decoding is doubtful.
 
     >>> detect_encoding("社区名称,户数".encode("gbk"))
     'gb18030'
@@ -163,19 +179,38 @@ def detect_encoding(sample: bytes) -> str | None:
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    for enc in ("utf-8", "gb18030"):
-        try:
-            codecs.getincrementaldecoder(enc)().decode(sample, final=False)
-            return enc
-        except UnicodeDecodeError:
-            continue
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    cut = sample.rfind(b"\n")  # never judge a character cut off at the end of the sample
+    if 0 < cut < len(sample) - 1:
+        sample = sample[: cut + (2 if sample[cut + 1:cut + 2] == b"\x00" else 1)]
     try:
         from charset_normalizer import from_bytes
 
-        best = from_bytes(sample).best()
+        best = from_bytes(sample, cp_isolation=list(CANDIDATE_ENCODINGS)).best()
     except Exception:  # noqa: BLE001 - a detector failure is "unknown encoding"
         best = None
-    return best.encoding if best is not None else None
+    if best is None or best.chaos > MAX_CHAOS:
+        if best is not None:
+            log.info("doubtful decoding as %s (chaos %.2f)", best.encoding, best.chaos)
+        return None
+    return _CODEC.get(best.encoding, best.encoding)
+
+
+def _utf16_without_bom(head: bytes) -> bool:
+    """True if the bytes read as UTF-16 text (a BOM-less export from some systems)."""
+    n = len(head) - len(head) % 2
+    for enc in ("utf-16-le", "utf-16-be"):
+        try:
+            text = head[:n].decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if text and all(ch.isprintable() or ch in "\r\n\t" for ch in text[:-1]):
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------- header rows
@@ -192,20 +227,65 @@ def _score_row(cells: list, table: str, units: list | None = None) -> int:
     return len(seen)
 
 
-def _find_header(rows: list[list], table: str | None) -> tuple[str | None, int | None]:
-    """Return ``(table, index)`` of the header among the first rows, or ``(table, None)``."""
+def _combine(parent: list, child: list, table: str) -> list[str]:
+    """Headers of a two-row header: a group header (merged over its columns) above
+    sub-headers, e.g. ``资金（万元）`` over ``政府 | 社会`` -> ``政府资金（万元）``,
+    ``社会资金（万元）``.  Per column the first of 'child + parent', 'parent + child',
+    'child' that names a field wins; the parent's unit applies when the child has none.
+    """
+    out = []
+    last = ""
+    for j in range(max(len(parent), len(child))):
+        p = _cell_text(parent[j]) if j < len(parent) else ""
+        c = _cell_text(child[j]) if j < len(child) else ""
+        if p:
+            last = p
+        elif c and last:  # a group header written once over its columns, not merged
+            p = last
+            if nz.clean_key(c) == nz.clean_key(p) or nz.match_header(table, c).spec is not None:
+                out.append(c)
+                continue
+        if not c or not p or nz.clean_key(p) == nz.clean_key(c):
+            out.append(c or p)
+            continue
+        pn, pu = nz.split_unit(p)
+        cn, cu = nz.split_unit(c)
+        unit = cu or pu
+        suffix = f"（{unit}）" if unit else ""
+        for cand in (cn + pn, pn + cn, cn):
+            if nz.match_header(table, cand + suffix).spec is not None:
+                out.append(cand + suffix)
+                break
+        else:
+            out.append(c)
+    return out
+
+
+def _find_header(rows: list[list], table: str | None
+                 ) -> tuple[str | None, int | None, list[str] | None]:
+    """Return ``(table, index, headers)`` of the header among the first rows.
+
+    ``headers`` is set when the header has two rows (see :func:`_combine`); ``index`` is
+    then the lower row.  ``(table, None, None)`` when no row looks like a header.
+    """
     tables = [table] if table else list(schemas.TABLES)
-    best = (0, None, None)
-    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+    best = (0, None, None, None)
+    scan = rows[:HEADER_SCAN_ROWS]
+    for i, row in enumerate(scan):
         for t in tables:
             score = _score_row(row, t)
             if score > best[0]:
-                best = (score, t, i)
-    score, t, i = best
+                best = (score, t, i, None)
+            if score >= 1 and i + 1 < len(scan):  # a group header names a field too
+                combined = _combine(row, scan[i + 1], t)
+                s2 = _score_row(combined, t)
+                if s2 > max(score, best[0]) and s2 > _score_row(scan[i + 1], t):
+                    best = (s2, t, i + 1, combined)
+    score, t, i, headers = best
     need = 2 if table else 3
     if score < need:
-        return table, None
-    return t, i
+        return table, None, None
+    return t, i, headers
 
 
 def _units_above(rows: list[list], header: int, width: int) -> list[str | None]:
@@ -261,7 +341,7 @@ def _sheet_from_rows(rel: str, name: str, rows: list[list], *, table_hint: str |
     if not any(_cell_text(c) for r in rows[:HEADER_SCAN_ROWS] for c in r):
         sheet.kind = "skip"
         return sheet
-    table, h = _find_header(rows, table_hint)
+    table, h, combined = _find_header(rows, table_hint)
     if h is None:
         if table_hint is None:
             notes = _notes(rows)
@@ -281,7 +361,8 @@ def _sheet_from_rows(rel: str, name: str, rows: list[list], *, table_hint: str |
         return sheet
     width = max((len(r) for r in rows[: h + 1]), default=0)
     sheet.kind, sheet.table, sheet.header_row = "data", table, first_row + h
-    sheet.headers = [_cell_text(c) for c in rows[h]] + [""] * (width - len(rows[h]))
+    sheet.headers = combined if combined is not None else [_cell_text(c) for c in rows[h]]
+    sheet.headers += [""] * (width - len(sheet.headers))
     sheet.units = _units_above(rows, h, width)
     return sheet
 
@@ -295,8 +376,8 @@ def _sheet_names() -> list[str]:
 # --------------------------------------------------------------------------- Excel
 
 
-def _xlsx_guard(path: Path) -> tuple[dict[str, int], str | None]:
-    """Return ``({sheet name: rows declared}, problem)`` from the zip without unpacking it."""
+def _xlsx_guard(path: Path) -> tuple[dict[str, tuple[int, str]], str | None]:
+    """Return ``({sheet name: (rows declared, zip part)}, problem)`` without unpacking."""
     try:
         with zipfile.ZipFile(path) as z:
             names = set(z.namelist())
@@ -323,8 +404,7 @@ def _xlsx_guard(path: Path) -> tuple[dict[str, int], str | None]:
                 with z.open(part) as f:
                     head = f.read(4096).decode("utf-8", "replace")
                 m = re.search(r'<dimension ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"', head)
-                if m and m.group(1):
-                    out[s.get("name")] = int(m.group(1))
+                out[s.get("name")] = (int(m.group(1)) if m and m.group(1) else 0, part)
             return out, None
     except zipfile.BadZipFile:
         return {}, "corrupt"
@@ -332,11 +412,51 @@ def _xlsx_guard(path: Path) -> tuple[dict[str, int], str | None]:
         return {}, "corrupt"
 
 
+_CELL_REF = re.compile(r"([A-Z]+)([0-9]+)")
+
+
+def _uncached_formulas(path: Path, part: str) -> dict:
+    """Formula cells of one .xlsx sheet part that carry no cached value.
+
+    Files written by scripts and export tools (openpyxl, some OA systems) store the
+    formula only; Excel computes the value when the file is opened.  A reader then sees
+    an empty cell, so these cells are found here and reported, never read as empty.
+    """
+    out = {}
+    try:
+        with zipfile.ZipFile(path) as z, z.open(part) as f:
+            data = f.read()
+        # every formula has a closing </f> (a shared formula's first cell has its text)
+        if b"</f>" not in data and b":f>" not in data:
+            return out
+        for _, el in ET.iterparse(io.BytesIO(data)):
+            if not el.tag.endswith("}c"):
+                continue
+            f_el = v_el = None
+            for child in el:
+                if child.tag.endswith("}f"):
+                    f_el = child
+                elif child.tag.endswith("}v"):
+                    v_el = child
+            if f_el is not None and (v_el is None or not (v_el.text or "").strip()) \
+                    and el.get("t") != "inlineStr":
+                m = _CELL_REF.fullmatch(el.get("r", ""))
+                if m:
+                    col = 0
+                    for ch in m.group(1):
+                        col = col * 26 + ord(ch) - 64
+                    out[(int(m.group(2)), col - 1)] = "=" + (f_el.text or "")
+            el.clear()
+    except (KeyError, OSError, zipfile.BadZipFile, ET.ParseError):
+        return {}
+    return out
+
+
 def _read_excel(raw: RawFile, fmt: str) -> None:
     import python_calamine as pc
 
     rel, path = raw.rel, raw.path
-    dims: dict[str, int] = {}
+    dims: dict[str, tuple[int, str]] = {}
     if fmt == "xlsx":
         dims, why = _xlsx_guard(path)
         if why == "encrypted":
@@ -380,7 +500,7 @@ def _read_excel(raw: RawFile, fmt: str) -> None:
                     rel, "hidden_sheet", f"隐藏的工作表「{name}」已跳过 (hidden sheet skipped)",
                     "如需导入，请取消隐藏", name, severity="warning")]))
                 continue
-            declared = dims.get(name, 0)
+            declared, part = dims.get(name, (0, None))
             if declared > MAX_SHEET_ROWS:
                 raw.sheets.append(Sheet(rel, name, kind="skip", problems=[_problem(
                     rel, "too_many_rows", f"工作表有 {declared:,} 行，超过上限 {MAX_SHEET_ROWS:,} 行 "
@@ -402,7 +522,10 @@ def _read_excel(raw: RawFile, fmt: str) -> None:
                     rel, "corrupt", f"工作表「{name}」无法读取 (unreadable sheet)",
                     "用 Excel 打开后重新另存为 .xlsx", name)]))
                 continue
-            raw.sheets.append(_excel_sheet(rel, name, rows, merged))
+            sheet = _excel_sheet(rel, name, rows, merged)
+            if part and sheet.kind == "data":
+                sheet.uncached = _uncached_formulas(path, part)
+            raw.sheets.append(sheet)
 
 
 def _cfb_encrypted(path: Path) -> bool:
@@ -413,10 +536,14 @@ def _cfb_encrypted(path: Path) -> bool:
 
 def _excel_sheet(rel: str, name: str, rows: list[list], merged: list) -> Sheet:
     # fill merged ranges with their top-left value (a title over many columns, a community
-    # name over several rows, a parent header over two child headers)
+    # name over several rows, a parent header over two child headers); ranges over
+    # several data rows are kept so that the cleaner can refuse them in number columns
+    spans = []
     for (r0, c0), (r1, c1) in merged:
         if r0 >= len(rows) or c0 >= len(rows[r0]):
             continue
+        if r1 > r0:
+            spans.append((r0 + 1, c0, r1 + 1, c1))
         v = rows[r0][c0]
         for r in range(r0, min(r1, len(rows) - 1) + 1):
             row = rows[r]
@@ -440,6 +567,7 @@ def _excel_sheet(rel: str, name: str, rows: list[list], merged: list) -> Sheet:
             df = pd.DataFrame({j: pd.Series([], dtype=object) for j in range(width)})
         df.index = pd.RangeIndex(h + 1, h + 1 + len(df))
         sheet.data = df
+        sheet.merged = [s for s in spans if s[0] > h]
     return sheet
 
 
@@ -461,7 +589,8 @@ def _read_csv(raw: RawFile) -> None:
         sample = f.read(1024 * 1024)
     enc = detect_encoding(sample)
     if enc is None:
-        raw.problems.append(_problem(rel, "encoding", "无法识别文件编码 (unknown text encoding)",
+        raw.problems.append(_problem(rel, "encoding", "无法确定文件编码，不是 UTF-8、GBK/GB18030、"
+                                     "Big5 或 UTF-16 (unknown or doubtful text encoding)",
                                      "在 Excel 中另存为「CSV UTF-8（逗号分隔）」"))
         return
     raw.encoding = enc
