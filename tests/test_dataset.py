@@ -34,6 +34,17 @@ def test_roundtrip_has_documented_dtypes(processed):
         assert df.attrs["batch"] == "t"
 
 
+def test_an_empty_table_round_trips_with_its_dtypes(tmp_path):
+    """A batch in which no street reported a meeting: the empty table loads typed."""
+    tables = f.all_tables()
+    tables["deliberations"] = tables["deliberations"].iloc[0:0]
+    folder = dataset.write_tables(tables, tmp_path / "processed", batch="t", synthetic=True)
+    df = xz.load("deliberations", data_dir=folder)
+    assert len(df) == 0
+    for col in schemas.get_schema("deliberations").columns:
+        assert str(df[col.name].dtype) == col.dtype, col.name
+
+
 def test_load_joins_names_and_street_of_the_year(processed):
     gc = xz.load("grid_cases", data_dir=processed)
     # 沥溪社区 (a 凤山 code) belonged to 前山街道 in 2018

@@ -362,8 +362,10 @@ def coerce(df: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
             # Unknown values are kept (as extra categories) so that `check` reports them.
             cats = ([*col.allowed, *(v for v in present if v not in col.allowed)]
                     if col.allowed else present)
+            # no value at all: string categories all the same, or an empty column would be
+            # written to parquet as type null and read back as object
             out[col.name] = pd.Categorical(values.to_numpy(dtype=object, na_value=None),
-                                           categories=cats)
+                                           categories=cats or pd.Index([], dtype="string"))
             out[col.name] = pd.Series(out[col.name], index=df.index, name=col.name)
         elif col.dtype.startswith("datetime64"):
             out[col.name] = pd.to_datetime(s).astype("datetime64[ns]")
