@@ -33,7 +33,7 @@ from .fsutil import atomic_dir
 
 __all__ = ["load", "load_all", "manifest", "write_tables", "validate", "sha256", "MANIFEST"]
 
-log = logging.getLogger("xzlib")
+log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 _META_KEY = b"xzlib"

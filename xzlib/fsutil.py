@@ -18,7 +18,7 @@ from pathlib import Path
 
 __all__ = ["atomic_file", "atomic_dir", "recover_dir", "write_text"]
 
-log = logging.getLogger("xzlib")
+log = logging.getLogger(__name__)
 
 
 def _umask() -> int:

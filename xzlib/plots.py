@@ -40,7 +40,7 @@ __all__ = [
     "money_reach",
 ]
 
-log = logging.getLogger("xzlib")
+log = logging.getLogger(__name__)
 
 
 # ----------------------------------------------------------------------------- helpers

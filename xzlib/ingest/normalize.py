@@ -503,7 +503,7 @@ def _cell_kind(v) -> tuple[int, str | None]:
 
 def _normalise_text(t: pd.Series) -> pd.Series:
     t = t.str.strip()
-    nonascii = ~t.str.isascii().fillna(True).astype(bool)
+    nonascii = t.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False).astype(bool)
     if not nonascii.any():
         return t
     # NFKC once per distinct value (Chinese columns repeat a lot)
