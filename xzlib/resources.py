@@ -92,17 +92,18 @@ def path(name: str) -> Path:
 
     Parameters
     ----------
-    name : {"reference", "notebooks", "templates", "framework"}
-        Which resource (see the module docstring).
+    name : str
+        As for :func:`files`.
 
     Returns
     -------
     pathlib.Path
+        The folder or file.
 
     Raises
     ------
     ValueError
-        If ``name`` is not one of :data:`NAMES`.
+        As for :func:`files`.
     xzlib.XzError
         If xzlib is imported from a zip file, where package data has no path.
     """
