@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 import xzlib as xz
@@ -365,7 +365,12 @@ def test_coverage_rule_in_evaluation(random_matrix):
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.floats(0.01, 1e4), min_size=3, max_size=12),
        st.floats(1e-3, 1e3), st.sampled_from(cp.NORMALISATIONS))
+@example(values=[0.9993243811770762] * 3, c=3.0, method="zscore")  # SD of rounding noise
 def test_rescaling_leaves_scores_unchanged(values, c, method):
+    # equal values must score alike; nearly equal ones are ill-conditioned (x * c rounds by
+    # more than their spread), so the property is checked where the spread is resolvable
+    spread = max(values) - min(values)
+    assume(spread == 0 or spread > 1e-6 * max(values))
     x = pd.DataFrame({"a": values})
     np.testing.assert_allclose(cp.normalise(x * c, {"a": 1}, method),
                                cp.normalise(x, {"a": 1}, method), rtol=1e-7, atol=1e-7)

@@ -262,6 +262,8 @@ def _normalise_array(x: np.ndarray, direction: np.ndarray, method: str) -> np.nd
         elif method == "zscore":
             mean = np.nanmean(xd, axis=0)
             sd = np.nanstd(xd, axis=0, ddof=1)
+            # equal values have no spread: the SD of their rounded mean's residuals is noise
+            sd = np.where(np.nanmax(xd, axis=0) > np.nanmin(xd, axis=0), sd, 0.0)
             out = np.where(sd > 0, (xd - mean) / np.where(sd > 0, sd, 1), 0.0)
         elif method == "rank":
             out = pd.DataFrame(xd).rank(axis=0, method="average").to_numpy(dtype=float)
