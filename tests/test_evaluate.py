@@ -18,7 +18,7 @@ from xzlib.errors import UsageError
 from xzlib.evaluation import Evaluation, evaluate, indicators, load_framework, steps
 from xzlib.evaluation import district as cp
 from xzlib.evaluation import uncertainty as mc
-from xzlib.evaluation.governance import FRAMEWORK_PATH, parse_framework
+from xzlib.evaluation.governance import parse_framework
 from xzlib.evaluation.steps import kurtosis, skewness
 
 S1, S2, S3 = "440402001", "440402002", "440402003"
@@ -144,7 +144,11 @@ def test_framework_has_five_dimensions_of_three_to_five_rates():
     for i in fw.indicators:
         assert i.label_zh and i.label_en and i.unit and i.direction in (1, -1)
         assert i.formula
-    assert FRAMEWORK_PATH.name == "framework.toml" and FRAMEWORK_PATH.is_file()
+    from xzlib import resources
+
+    packaged = resources.path("framework")
+    assert packaged.name == "framework.toml" and packaged.is_file()
+    assert parse_framework(packaged).indicators == fw.indicators
     assert fw.settings["coverage"] == pytest.approx(2 / 3)
 
 

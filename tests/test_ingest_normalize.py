@@ -336,5 +336,5 @@ def test_identifiers_are_nfkc_text_is_only_stripped():
 def test_docs_alias_table_is_current():
     from xzlib import config
 
-    text = (config.PROJECT_ROOT / "docs" / "ingest.md").read_text(encoding="utf-8")
+    text = (config.docs_dir() / "ingest.md").read_text(encoding="utf-8")
     assert nz.alias_markdown() in text, "run normalize.update_docs() to refresh docs/ingest.md"

@@ -15,10 +15,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from xzlib import config, reference
+from xzlib import reference, resources
 from xzlib.errors import DataError, UsageError
 
-REF = config.PROJECT_ROOT / "data" / "reference"
+# the committed reference data, as shipped inside the package (xzlib.reference_data)
+REF = resources.path("reference")
 
 DOCUMENTED = {
     "published_facts": [

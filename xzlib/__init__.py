@@ -14,6 +14,11 @@ See ``docs/`` for the data dictionary and the evaluation method.
 from __future__ import annotations
 
 import importlib
+import logging
+
+# A library logs, an application shows: modules log on logging.getLogger(__name__), and
+# only the ``xz`` command (xzlib.cli) configures handlers.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __version__ = "0.1.0"
 

@@ -11,16 +11,27 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
-log = logging.getLogger("xzlib")
+logger = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 
 
 def _out(text: str = "") -> None:
     sys.stdout.write(text + "\n")
+
+
+def cmd_init(args) -> int:
+    from . import config
+
+    root = config.init_project(args.dir)
+    _out(f"project folder ready: {root}")
+    _out("next: cd into it, then `xz sample` (示例数据) or put workbooks in data/raw/<batch>/, "
+         "`xz clean --raw data/raw/<batch>`, `xz build`; see README.md there")
+    return EXIT_OK
 
 
 def cmd_sample(args) -> int:
@@ -113,7 +124,8 @@ def cmd_list(args) -> int:
 def cmd_docs(args) -> int:
     from . import config, schemas
 
-    path = config.PROJECT_ROOT / "docs" / "data-dictionary.md"
+    docs = config.docs_dir()
+    path = docs / "data-dictionary.md"
     text = schemas.data_dictionary()
     if args.check:
         if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -124,7 +136,7 @@ def cmd_docs(args) -> int:
     _out(f"wrote {path}")
     from .ingest.normalize import update_docs
 
-    if update_docs():
+    if update_docs(docs / "ingest.md"):
         _out("updated the alias table in docs/ingest.md")
     return EXIT_OK
 
@@ -177,13 +189,23 @@ def build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--evaluator", default=None, help=argparse.SUPPRESS)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str = "xz") -> argparse.ArgumentParser:
     from . import __version__
 
-    p = argparse.ArgumentParser(prog="xz", description="Xiangzhou governance evaluation suite.")
+    p = argparse.ArgumentParser(
+        prog=prog, description="Xiangzhou governance evaluation suite.",
+        epilog="Commands work inside a project folder (made by `xz init DIR`; a clone of the "
+               "repository is one): the working directory or a folder above it.")
     p.add_argument("--version", action="version", version=f"xzlib {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    p.add_argument("--project", metavar="DIR",
+                   help="project folder to use (default: found from the working directory "
+                        "upwards; also $XZ_PROJECT_DIR)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("init", help="make a project folder: data/raw/, notebooks/, reports/")
+    s.add_argument("dir", metavar="DIR", help="folder to lay out (created if missing)")
+    s.set_defaults(func=cmd_init)
 
     s = sub.add_parser("sample", help="write the synthetic sample batch (示例数据)")
     s.add_argument("--out", help="batch folder (default data/raw/sample)")
@@ -228,25 +250,58 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the ``xz`` command; returns the exit status."""
+def _pin_project(args) -> None:
+    """Fix the project folder for this command and the processes it starts (kernels)."""
+    from . import config
+    from .errors import UsageError
+
+    if args.project:
+        folder = Path(args.project).expanduser().resolve()
+        if not folder.is_dir():
+            raise UsageError(f"--project {args.project}: no such folder; run `xz init DIR` "
+                             "to make one")
+        os.environ["XZ_PROJECT_DIR"] = str(folder)
+    elif args.command != "init":
+        root = config.find_project()
+        if root is not None:
+            os.environ["XZ_PROJECT_DIR"] = str(root)
+
+
+def main(argv: list[str] | None = None, prog: str = "xz") -> int:
+    """Run the ``xz`` command; returns the exit status.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+    prog : str
+        Program name shown in help and messages (``python -m xzlib`` passes its own).
+    """
     from .errors import DataError, UsageError
 
-    parser = _parser()
+    parser = _parser(prog)
     args = parser.parse_args(argv)
+    # the CLI is the application: the only place that configures log handlers
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    pinned = os.environ.get("XZ_PROJECT_DIR")
     try:
+        _pin_project(args)
         return args.func(args)
     except UsageError as exc:
-        sys.stderr.write(f"xz {args.command}: {exc}\n")
+        sys.stderr.write(f"{prog} {args.command}: {exc}\n")
         return EXIT_USAGE
     except DataError as exc:
-        sys.stderr.write(f"xz {args.command}: {exc}\n")
+        sys.stderr.write(f"{prog} {args.command}: {exc}\n")
         return EXIT_DATA
     except KeyboardInterrupt:
-        sys.stderr.write(f"xz {args.command}: interrupted\n")
+        sys.stderr.write(f"{prog} {args.command}: interrupted\n")
         return 130
+    finally:  # main() may be called in-process (tests, notebooks): leave the env as it was
+        if pinned is None:
+            os.environ.pop("XZ_PROJECT_DIR", None)
+        else:
+            os.environ["XZ_PROJECT_DIR"] = pinned
 
 
 if __name__ == "__main__":  # pragma: no cover

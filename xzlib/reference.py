@@ -40,7 +40,7 @@ __all__ = [
     "awards",
 ]
 
-log = logging.getLogger("xzlib")
+log = logging.getLogger(__name__)
 
 #: How the article hedges a number: 多/余/超过/以上 -> ``at_least``; 约/近/左右 -> ``about``.
 QUALIFIERS = ("exact", "about", "at_least")

@@ -117,7 +117,7 @@ __all__ = [
     "calibration_report",
 ]
 
-log = logging.getLogger("xzlib")
+log = logging.getLogger(__name__)
 
 #: The years the sample batch covers (the period of the published totals).
 YEARS = tuple(range(2013, 2019))

@@ -17,8 +17,9 @@ The CJK font is found when first asked for (:func:`cjk_font_path`), in this orde
    Noto Sans SC, Source Han Sans SC/CN, PingFang SC, Microsoft YaHei, SimHei,
    WenQuanYi Micro Hei, WenQuanYi Zen Hei (then font files of those families that the
    font manager's cache does not know yet);
-3. WenQuanYi Micro Hei shipped by the PyPI package ``paperang-p2-fonts-cjk`` (a
-   dependency of xzlib, 5 MB installed), so that a bare Python machine draws Chinese too.
+3. Noto Sans SC (SIL Open Font License 1.1, from Google's and Adobe's Noto CJK project)
+   shipped by the PyPI package ``pylopdf-fonts-zh-cn`` (a dependency of xzlib, 20 MB
+   installed), so that a bare Python machine draws Chinese too (``docs/assets.md``).
 
 Every candidate is checked to contain the glyphs of :data:`PROBE`.  The font is
 registered with ``matplotlib.font_manager.fontManager.addfont`` when asked for; the
@@ -33,7 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib.util
+import importlib.resources
 import logging
 import os
 from collections.abc import Iterator
@@ -96,8 +97,9 @@ _CJK_FILE_HINTS = (
     "wqy-microhei",
     "wqy-zenhei",
 )
-# Fonts shipped by PyPI packages: (import name, path inside the package).
-_PACKAGED_FONTS = (("paperang_p2_fonts_cjk", "fonts/wqy-microhei.ttc"),)
+# Fonts shipped by PyPI packages: (import name, file inside the package).  Noto Sans SC
+# 2.004, one face (the Simplified Chinese glyph forms), OFL-1.1; see docs/assets.md.
+_PACKAGED_FONTS = (("pylopdf_fonts_zh_cn", "NotoSansSC-Regular.otf"),)
 
 #: Characters a CJK font must have to be used.
 PROBE = "香洲区社会治理网格员议事协商微公益创投街道社区"
@@ -127,7 +129,7 @@ def _covers(path: str, face_index: int = 0, probe: str = PROBE) -> bool:
 
 
 def _open_face(path: str, face_index: int = 0):
-    """FT2Font of one face of a font file (faces of .ttc collections need matplotlib 3.10+)."""
+    """FT2Font of one face of a font file (``face_index`` needs matplotlib 3.10)."""
     from matplotlib import ft2font
 
     if face_index:
@@ -188,17 +190,17 @@ def _discover() -> tuple[str, int, str]:
 
     # 3. a font shipped by a Python package
     for package, relative in _PACKAGED_FONTS:
-        spec = importlib.util.find_spec(package)
-        if spec is None or not spec.submodule_search_locations:
+        try:
+            found = importlib.resources.files(package) / relative
+        except ModuleNotFoundError:
             continue
-        for root in spec.submodule_search_locations:
-            path = str(Path(root) / relative)
-            if Path(path).is_file() and _covers(path):
-                return path, 0, _face_family(path)
+        path = str(found)
+        if isinstance(found, Path) and found.is_file() and _covers(path):
+            return path, 0, _face_family(path)
 
     raise XzError(
         "no font with Chinese glyphs found: install the Python package "
-        "`paperang-p2-fonts-cjk` (a dependency of xzlib), a system CJK font "
+        "`pylopdf-fonts-zh-cn` (a dependency of xzlib), a system CJK font "
         "(Debian: apt-get install fonts-noto-cjk), or set XZ_CJK_FONT to a font file"
     )
 
@@ -328,8 +330,9 @@ def apply_font(ax):
     """
     if _rc_draws_cjk():
         return ax
-    family = [cjk_family(), _FALLBACK]
     from matplotlib.text import Text
+
+    family = [cjk_family(), _FALLBACK]
 
     # the three titles and every text drawn on the Axes are its Text children
     texts = [c for c in ax.get_children() if isinstance(c, Text)]

@@ -39,13 +39,9 @@ __all__ = [
     "prepare_tables",
     "skewness",
     "kurtosis",
-    "FRAMEWORK_PATH",
 ]
 
 logger = logging.getLogger(__name__)
-
-#: The framework shipped with xzlib.
-FRAMEWORK_PATH = Path(__file__).with_name("framework.toml")
 
 #: Tables a measure may aggregate, with the column that gives a row's year.
 YEAR_COLUMNS = {
@@ -406,7 +402,11 @@ def load_framework(path: str | Path | Framework | None = None) -> Framework:
     """
     if isinstance(path, Framework):
         return path
-    p = Path(path) if path is not None else FRAMEWORK_PATH
+    if path is None:
+        from .. import resources
+
+        path = resources.path("framework")  # the framework shipped with xzlib
+    p = Path(path)
     if not p.is_file():
         raise UsageError(f"indicator framework not found at {p}")
     try:

@@ -108,9 +108,16 @@ def _cell_kind(v) -> tuple[int, str | None]:
     return TEXT, str(v)
 
 
+def _non_ascii(t: pd.Series) -> pd.Series:
+    """Which strings have a character outside ASCII (missing values: no)."""
+    if hasattr(t.str, "isascii"):  # pandas 3
+        return ~t.str.isascii().fillna(True).astype(bool)
+    return t.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False).astype(bool)
+
+
 def _normalise_text(t: pd.Series) -> pd.Series:
     t = t.str.strip()
-    nonascii = ~t.str.isascii().fillna(True).astype(bool)
+    nonascii = _non_ascii(t)
     if not nonascii.any():
         return t
     # NFKC once per distinct value (Chinese columns repeat a lot)

@@ -362,7 +362,7 @@ def update_docs(path=None) -> bool:
 
     from .. import config
 
-    path = Path(path) if path else config.PROJECT_ROOT / "docs" / "ingest.md"
+    path = Path(path) if path else config.docs_dir() / "ingest.md"
     text = path.read_text(encoding="utf-8")
     a, b = text.index(DOCS_BEGIN), text.index(DOCS_END) + len(DOCS_END)
     new = text[:a] + alias_markdown() + text[b:]

@@ -59,7 +59,6 @@ from ..i18n import check_lang, fmt_number, html_lang, label, report_title, t
 
 __all__ = [
     "TEMPLATE_NAME",
-    "TEMPLATE_DIR",
     "REMOVE_TAGS",
     "META_KEYS",
     "ExportError",
@@ -74,10 +73,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: nbconvert template name, a folder of :data:`TEMPLATE_DIR`.
+#: nbconvert template name, a folder of the packaged ``templates`` (:mod:`xzlib.resources`).
 TEMPLATE_NAME = "xz_report"
-#: The folder holding the project's nbconvert templates.
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 #: Cells with any of these tags are left out of the report.
 REMOVE_TAGS = frozenset({"parameters", "injected-parameters", "remove-cell"})
 #: Keys :func:`export_html` accepts in ``meta``.
@@ -623,9 +620,11 @@ def _exporter():
     if _EXPORTER is None:
         from nbconvert import HTMLExporter
 
+        from .. import resources
+
         _EXPORTER = HTMLExporter(
             template_name=TEMPLATE_NAME,
-            extra_template_basedirs=[str(TEMPLATE_DIR)],
+            extra_template_basedirs=[str(resources.path("templates"))],
             exclude_input=True,
             exclude_input_prompt=True,
             exclude_output_prompt=True,
