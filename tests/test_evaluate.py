@@ -148,7 +148,7 @@ def test_framework_has_five_dimensions_of_three_to_five_rates():
 
     packaged = resources.path("framework")
     assert packaged.name == "framework.toml" and packaged.is_file()
-    assert parse_framework(packaged).indicators == fw.indicators
+    assert load_framework(packaged).indicators == fw.indicators
     assert fw.settings["coverage"] == pytest.approx(2 / 3)
 
 
