@@ -58,3 +58,13 @@ def test_public_api_names_are_the_functions_whatever_was_imported_first():
             "assert inspect.isfunction(xz.evaluate) and inspect.isfunction(xz.divisions); "
             "assert inspect.isfunction(xz.indicators) and inspect.isfunction(xz.reconcile)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_output_into_a_closed_pipe_ends_quietly():
+    """`xz list | head -1`: the reader leaves early; no BrokenPipeError traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "xzlib", "list", "--year", "2018"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # before the command has written anything
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert "Traceback" not in err and "BrokenPipe" not in err

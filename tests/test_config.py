@@ -144,11 +144,6 @@ def test_docs_dir_is_the_checkout():
     assert config.docs_dir() == REPO / "docs"
 
 
-def test_project_root_constant_is_deprecated():
-    with pytest.warns(DeprecationWarning, match="project_root"):
-        assert config.PROJECT_ROOT == REPO
-
-
 def test_resources_names_and_errors():
     assert set(resources.NAMES) == {"reference", "notebooks", "templates", "framework"}
     assert (resources.files("templates") / "xz_report" / "conf.json").is_file()

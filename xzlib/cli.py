@@ -287,7 +287,9 @@ def main(argv: list[str] | None = None, prog: str = "xz") -> int:
     pinned = os.environ.get("XZ_PROJECT_DIR")
     try:
         _pin_project(args)
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not as a traceback at exit
+        return status
     except UsageError as exc:
         sys.stderr.write(f"{prog} {args.command}: {exc}\n")
         return EXIT_USAGE
@@ -297,6 +299,10 @@ def main(argv: list[str] | None = None, prog: str = "xz") -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"{prog} {args.command}: interrupted\n")
         return 130
+    except BrokenPipeError:  # `xz list | head`: the reader left; say nothing more
+        # (the Python documentation's recipe: nothing left to flush into the closed pipe)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     finally:  # main() may be called in-process (tests, notebooks): leave the env as it was
         if pinned is None:
             os.environ.pop("XZ_PROJECT_DIR", None)

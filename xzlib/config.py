@@ -275,15 +275,3 @@ def init_project(folder: str | os.PathLike) -> Path:
     fsutil.write_text(root / MARKER, _MARKER_TEXT.format(version=__version__))
     logger.info("initialised project folder %s", root)
     return root
-
-
-def __getattr__(name: str):
-    # PROJECT_ROOT (the package's parent folder) was only right for an editable install.
-    if name == "PROJECT_ROOT":
-        import warnings
-
-        warnings.warn("xzlib.config.PROJECT_ROOT is deprecated: use project_root() for the "
-                      "user's project, docs_dir() for the source docs",
-                      DeprecationWarning, stacklevel=2)
-        return Path(__file__).resolve().parent.parent
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

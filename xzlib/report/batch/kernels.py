@@ -119,6 +119,10 @@ class Kernel:
         """Run ``fn(*args)`` on this kernel's thread."""
         return self._thread.submit(fn, *args)
 
+    def release_thread(self) -> None:
+        """Let this kernel's thread end once the work already submitted is done."""
+        self._thread.shutdown(wait=False)
+
     def info(self) -> dict:
         """Pid, reports run, starts and start retries of this kernel, and the host."""
         return {
@@ -418,7 +422,7 @@ class KernelPool:
             with contextlib.suppress(Exception):
                 f.result(timeout=max(0.1, end - time.monotonic()))
         for k in kernels:
-            k._thread.shutdown(wait=False)
+            k.release_thread()
             if k.pid is not None:  # a stop that did not finish in time
                 kill_pid(k.pid)
         shutil.rmtree(self.run_dir, ignore_errors=True)
