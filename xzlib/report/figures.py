@@ -241,9 +241,12 @@ def _save(fig, fmt: str) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
+    # the rendered pixels as they are (savefig's "raw" format, with its facecolor and
+    # dpi), quantised and encoded once: no intermediate PNG to compress and decode again
     FigureCanvasAgg(fig)
-    fig.savefig(buf, format="png", dpi=_DPI)
-    image = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    fig.savefig(buf, format="raw", dpi=_DPI)
+    size = fig.canvas.get_width_height(physical=True)
+    image = Image.frombuffer("RGBA", size, buf.getbuffer(), "raw", "RGBA", 0, 1).convert("RGB")
     out = io.BytesIO()
     image.quantize(colors=256, method=Image.Quantize.FASTOCTREE,
                    dither=Image.Dither.NONE).save(out, format="png", optimize=False)
