@@ -28,6 +28,7 @@ import pandas as pd
 
 from .. import dataset
 from ..i18n import check_lang, t
+from ..plots import row_labels
 from .contexts import StreetReport, street_rows
 
 __all__ = [
@@ -314,6 +315,10 @@ def _fixed_layout(fig, ax) -> None:
     w, h = fig.get_size_inches()
     pad = 0.12
     ytl, tick_y = _tick_texts(ax.yaxis)
+    rows = row_labels(ax)  # placed where y tick labels go (see xzlib.plots)
+    if rows:
+        ytl += [tx.get_text() for tx in rows]
+        tick_y = max(tick_y, max(tx.get_fontsize() for tx in rows))
     xtl, tick_x = _tick_texts(ax.xaxis)
     ypad = mpl.rcParams["ytick.major.pad"] + mpl.rcParams["ytick.major.size"] if ytl else 0.0
     xpad = mpl.rcParams["xtick.major.pad"] + mpl.rcParams["xtick.major.size"] if xtl else 0.0
