@@ -875,6 +875,38 @@ def test_pool_kernels_talk_over_private_ipc_sockets():
     assert not Path(p.run_dir).exists()
 
 
+def test_a_capped_pool_makes_callers_wait_for_a_free_kernel():
+    # the local build: two threads per kernel, never more kernels than --jobs
+    p = kernels.KernelPool(specs.PoolConfig(max_kernels=1))
+    got: list = []
+    try:
+        first = p.acquire()  # not started: acquire only hands kernels out
+        waiter = threading.Thread(target=lambda: got.append(p.acquire()), daemon=True)
+        waiter.start()
+        waiter.join(timeout=0.5)
+        assert waiter.is_alive() and got == [] and p.stats()["kernels"] == 1
+        p.release(first, failed=False)
+        waiter.join(timeout=30)
+        assert got == [first] and p.stats()["kernels"] == 1
+        # a caller still waiting when the pool closes is told so
+        blocked: list = []
+
+        def wait_then_fail():
+            try:
+                p.acquire()
+            except kernels.PoolClosed as exc:
+                blocked.append(exc)
+
+        late = threading.Thread(target=wait_then_fail, daemon=True)
+        late.start()
+        late.join(timeout=0.5)
+        assert late.is_alive()
+    finally:
+        p.close()
+    late.join(timeout=30)
+    assert len(blocked) == 1
+
+
 _DOUBLED: list[int] = []
 
 

@@ -319,8 +319,9 @@ def test_profile(scores, lang, themed, no_side_effects, caplog):
     assert hexc(street.get_color()) == xt.HIGHLIGHT.lower()
     own = scores[scores.street_code == HERE].set_index("dimension")["score"].reindex(DIMS)
     np.testing.assert_allclose(street.get_xdata(), own.to_numpy())
-    assert [x.get_text() for x in ax.get_yticklabels()] == [t(d, lang) for d in DIMS]
-    notes = [x.get_text() for x in ax.texts]
+    assert [x.get_text() for x in xp.row_labels(ax)] == [t(d, lang) for d in DIMS]
+    assert [x.get_text() for x in ax.get_yticklabels()] == []  # rows named by texts
+    notes = [x.get_text() for x in ax.texts if x not in xp.row_labels(ax)]
     assert notes[0].endswith("▲") and notes[3].endswith("▼")
     assert not notes[1].endswith(("▲", "▼"))
     assert ax.get_xlim() == (0, 100)
@@ -345,7 +346,7 @@ def test_rank_intervals(ranks, lang, themed, no_side_effects, caplog):
     n = len(ranks)
     assert len(ax.patches) == n  # one 5-95% bar per street
     ordered = ranks.sort_values("rank")
-    assert [x.get_text() for x in ax.get_yticklabels()] == ordered.street_name.tolist()
+    assert [x.get_text() for x in xp.row_labels(ax)] == ordered.street_name.tolist()
     colors = [hexc(p.get_facecolor()) for p in ax.patches]
     here_row = ordered.street_code.tolist().index(HERE)
     assert colors[here_row] == xt.HIGHLIGHT.lower()
@@ -359,7 +360,9 @@ def test_rank_intervals(ranks, lang, themed, no_side_effects, caplog):
     medians, nominal = ax.collections
     np.testing.assert_allclose(nominal.get_offsets()[:, 0], ordered["rank"].to_numpy())
     np.testing.assert_allclose(medians.get_offsets()[:, 0], ordered["rank_median"].to_numpy())
-    assert hexc(ax.get_yticklabels()[here_row].get_color()) == xt.HIGHLIGHT.lower()
+    row_colors = [hexc(x.get_color()) for x in xp.row_labels(ax)]
+    assert row_colors[here_row] == xt.HIGHLIGHT.lower()
+    assert all(c != xt.HIGHLIGHT.lower() for i, c in enumerate(row_colors) if i != here_row)
     assert ax.get_xlabel() == t("rank_axis", lang)
     draw(ax, caplog)
 
@@ -404,9 +407,11 @@ def test_communities(comms, lang, themed, no_side_effects, caplog):
     assert len(ax.patches) == len(comms)
     widths = [p.get_width() for p in ax.patches]
     assert widths == [12, 9, 8, 5, 0]  # largest on top, missing last
-    labels = [x.get_text() for x in ax.get_yticklabels()]
+    labels = [x.get_text() for x in xp.row_labels(ax)]
     assert labels == ["香华社区", "康宁社区", "翠香社区", MALICIOUS, "人民西社区"]
-    assert [x.get_text() for x in ax.texts] == ["12", "9", "8", "5", "—"]
+    assert [x.get_position()[1] for x in xp.row_labels(ax)] == [0, 1, 2, 3, 4]  # bar rows
+    assert [x.get_text() for x in ax.texts if x not in xp.row_labels(ax)] == [
+        "12", "9", "8", "5", "—"]
     (median,) = ax.lines
     assert median.get_xdata()[0] == pytest.approx(8.5)
     assert median.get_label() == t("community_median", lang)

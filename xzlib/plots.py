@@ -8,7 +8,9 @@ they set the CJK font on their own texts when the active rcParams lack one).
 
 Labels are Chinese by default and English with ``lang="en"`` (:mod:`xzlib.i18n`).  The
 street the report is about is drawn in :data:`xzlib.theme.HIGHLIGHT`, everything else in
-calm neutrals.
+calm neutrals.  The rows of the horizontal charts (:func:`profile`, :func:`rank_intervals`,
+:func:`communities`) are named by texts placed where y tick labels go, not by ticks
+(:func:`row_labels` returns them).
 
 ============================  ===========================================================
 :func:`profile`               dimension scores of a street vs the district median ±1 SD
@@ -31,7 +33,7 @@ from . import theme as _theme
 from .errors import UsageError
 from .i18n import check_lang, fmt_number, label, t
 
-__all__ = [
+__all__ = [  # the plot functions (row_labels is a helper to read a drawn chart)
     "profile",
     "rank_intervals",
     "trend",
@@ -91,6 +93,50 @@ def _plain_number(value: float, lang: str) -> str:
 def _finish(ax):
     _theme.apply_font(ax)
     return ax
+
+
+#: The artist label of the texts that name the rows of a horizontal chart (never in a legend).
+ROW_LABEL = "_xz_row_label"
+
+
+def _label_rows(ax, labels, colors=None) -> None:
+    """Name the rows ``y = 0, 1, ...`` of a horizontal chart, left of the axes.
+
+    Placed and styled as y tick labels would be (``ytick.major.pad`` and ``.size`` points
+    left of the axes, ``ytick.labelsize``, ``ytick.labelcolor``), but drawn as plain texts:
+    a tick is five artists (two marks, a grid line, two labels) and costs about three
+    times a text to create and draw, and these rows show no tick mark or grid line.
+    """
+    import matplotlib as mpl
+    from matplotlib.transforms import offset_copy
+
+    rc = mpl.rcParams
+    color = rc["ytick.labelcolor"]
+    if color == "inherit":
+        color = rc["ytick.color"]
+    pad = rc["ytick.major.pad"] + rc["ytick.major.size"]
+    beside = offset_copy(ax.get_yaxis_transform(), fig=ax.figure, x=-pad, y=0, units="points")
+    ax.set_yticks([])
+    for i, text in enumerate(labels):
+        own = None if colors is None else colors[i]
+        ax.text(0, i, text, transform=beside, ha="right", va="center_baseline",
+                fontsize=rc["ytick.labelsize"], color=color if own is None else own,
+                clip_on=False, label=ROW_LABEL)
+
+
+def row_labels(ax) -> list:
+    """The texts naming the rows of a :func:`profile`, :func:`rank_intervals` or
+    :func:`communities` chart, top to bottom (these charts have no y tick labels).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+
+    Returns
+    -------
+    list of matplotlib.text.Text
+    """
+    return [tx for tx in ax.texts if tx.get_label() == ROW_LABEL]
 
 
 def _legend_below(ax, ncol: int = 3, pad: float = 3.2):
@@ -214,7 +260,7 @@ def profile(
             color=_theme.HIGHLIGHT,
         )
 
-    ax.set_yticks(y, [t(d, lang, default=d) for d in dims])
+    _label_rows(ax, [t(d, lang, default=d) for d in dims])
     ax.set_ylim(len(dims) - 0.4, -0.6)
     finite = np.concatenate([med - sd, med + sd, own.to_numpy(float)])
     finite = finite[np.isfinite(finite)]
@@ -331,10 +377,9 @@ def rank_intervals(
     )
 
     n = len(df)
-    ax.set_yticks(y, labels)
-    for tick, h in zip(ax.get_yticklabels(), is_hl, strict=True):
-        if h:  # colour only: a CJK font often has no bold face (matplotlib would log a warning)
-            tick.set_color(_theme.HIGHLIGHT)
+    # the highlighted street's name in colour only: a CJK font often has no bold face
+    # (matplotlib would log a warning)
+    _label_rows(ax, labels, colors=[_theme.HIGHLIGHT if h else None for h in is_hl])
     ax.set_ylim(n - 0.5, -0.5)
     ax.set_xlim(0.5, max(n, np.nanmax(q95) if n else 1) + 0.5)
     ax.set_xticks(np.arange(1, max(n, 1) + 1))
@@ -536,7 +581,7 @@ def communities(
             zorder=3,
         )
         _legend_below(ax, ncol=1, pad=1.8)  # no tick labels to clear, only the x label
-    ax.set_yticks(y, df["name"].tolist())
+    _label_rows(ax, df["name"].tolist())
     ax.set_ylim(len(df) - 0.5, -0.5)
     if np.isfinite(v).any():
         ax.set_xlim(0, np.nanmax(v) * 1.15 if np.nanmax(v) > 0 else 1)

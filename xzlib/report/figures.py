@@ -28,6 +28,7 @@ import pandas as pd
 
 from .. import dataset
 from ..i18n import check_lang, t
+from ..plots import row_labels
 from .contexts import StreetReport, street_rows
 
 __all__ = [
@@ -241,9 +242,12 @@ def _save(fig, fmt: str) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
+    # the rendered pixels as they are (savefig's "raw" format, with its facecolor and
+    # dpi), quantised and encoded once: no intermediate PNG to compress and decode again
     FigureCanvasAgg(fig)
-    fig.savefig(buf, format="png", dpi=_DPI)
-    image = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    fig.savefig(buf, format="raw", dpi=_DPI)
+    size = fig.canvas.get_width_height(physical=True)
+    image = Image.frombuffer("RGBA", size, buf.getbuffer(), "raw", "RGBA", 0, 1).convert("RGB")
     out = io.BytesIO()
     image.quantize(colors=256, method=Image.Quantize.FASTOCTREE,
                    dither=Image.Dither.NONE).save(out, format="png", optimize=False)
@@ -311,6 +315,10 @@ def _fixed_layout(fig, ax) -> None:
     w, h = fig.get_size_inches()
     pad = 0.12
     ytl, tick_y = _tick_texts(ax.yaxis)
+    rows = row_labels(ax)  # placed where y tick labels go (see xzlib.plots)
+    if rows:
+        ytl += [tx.get_text() for tx in rows]
+        tick_y = max(tick_y, max(tx.get_fontsize() for tx in rows))
     xtl, tick_x = _tick_texts(ax.xaxis)
     ypad = mpl.rcParams["ytick.major.pad"] + mpl.rcParams["ytick.major.size"] if ytl else 0.0
     xpad = mpl.rcParams["xtick.major.pad"] + mpl.rcParams["xtick.major.size"] if xtl else 0.0

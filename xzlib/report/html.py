@@ -630,6 +630,9 @@ def _exporter():
             exclude_output_prompt=True,
             embed_images=True,
             sanitize_html=False,  # outputs are escaped at the source (esc, md, table)
+            # validate the notebook once after the preprocessors, not after each of
+            # the twelve (each validation walks every output of the notebook)
+            optimistic_validation=True,
         )
     return _EXPORTER
 

@@ -320,7 +320,9 @@ class KernelPool:
     """Warm kernels of one process, handed out one report at a time.
 
     A kernel is created on demand when every existing one is busy, so the pool grows to
-    the number of concurrent callers (the ``--jobs`` threads, or a Dask worker's threads).
+    the number of concurrent callers (a Dask worker's threads), or to
+    ``config.max_kernels`` (the ``--jobs`` kernels of a local build, whose executor has
+    two threads per kernel: see :mod:`xzlib.report.batch.run`).
 
     Parameters
     ----------
@@ -377,16 +379,23 @@ class KernelPool:
                 self._idle.append(k)
 
     def acquire(self) -> Kernel:
-        """Return an idle kernel (or a new one) for the calling thread's exclusive use."""
+        """Return an idle kernel (or a new one) for the calling thread's exclusive use.
+
+        With ``config.max_kernels`` kernels in use, wait until one is released.
+        """
+        cap = self.config.max_kernels
         with self._cond:
-            if self.closed:
-                raise PoolClosed("the kernel pool is closed")
-            if self._idle:
-                ready = [k for k in self._idle if k.km is not None]
-                k = ready[0] if ready else self._idle[0]
-                self._idle.remove(k)
-                return k
-            return self._new()
+            while True:
+                if self.closed:
+                    raise PoolClosed("the kernel pool is closed")
+                if self._idle:
+                    ready = [k for k in self._idle if k.km is not None]
+                    k = ready[0] if ready else self._idle[0]
+                    self._idle.remove(k)
+                    return k
+                if cap is None or len(self._kernels) < cap:
+                    return self._new()
+                self._cond.wait()
 
     def release(self, kernel: Kernel, *, failed: bool) -> None:
         """Give a kernel back; recycle it (in the background) after a failure or K reports."""
@@ -416,6 +425,7 @@ class KernelPool:
         with self._cond:
             self.closed = True
             kernels = list(self._kernels)
+            self._cond.notify_all()  # callers waiting in acquire() raise PoolClosed
         futures = [k.submit(k.stop) for k in kernels]
         end = time.monotonic() + timeout
         for f in futures:

@@ -251,10 +251,14 @@ class _Build:
             self.client = Client(self.args.scheduler, timeout="30s")
             return self.client.get_executor(pure=False)
         from concurrent.futures import ThreadPoolExecutor
+        from dataclasses import replace
 
         n = min(self.opts["jobs"], len(self.todo) + 1)
-        tasks.get_pool(pool_cfg).prestart(n)
-        return ThreadPoolExecutor(n, thread_name_prefix="xz-build")
+        tasks.get_pool(replace(pool_cfg, max_kernels=n)).prestart(n)
+        # Two threads per kernel: a thread exports its report's HTML after giving its
+        # kernel back, and another runs the next report on that kernel meanwhile (with
+        # one thread per kernel, the kernel would wait for the export).
+        return ThreadPoolExecutor(2 * n, thread_name_prefix="xz-build")
 
     def _stop_kernels(self, *, kill: bool) -> None:
         from . import tasks

@@ -26,12 +26,16 @@ class PoolConfig:
     preload : tuple of str or None
         Modules every kernel imports once, right after it starts (default
         :data:`xzlib.report.batch.warm.PRELOAD`, the report layer).
+    max_kernels : int or None
+        At most this many kernels: a caller waits for one to be free.  ``None``: one
+        kernel per concurrent caller (a Dask worker's threads).
     """
 
     recycle_after: int = 10
     start_timeout: float = 60.0
     env: dict = field(default_factory=dict)
     preload: tuple[str, ...] | None = None
+    max_kernels: int | None = None
 
 
 @dataclass(frozen=True)
