@@ -461,7 +461,7 @@ def check(
             report(bad.reindex(df.index, fill_value=False), "allowed", col.name,
                    f"「{col.header}」只能是: {', '.join(col.allowed)}", "从允许值中选择")
         if col.pattern is not None:
-            bad = ~present.astype("string").str.fullmatch(col.pattern).fillna(False).astype(bool)
+            bad = ~present.astype("string").str.fullmatch(col.pattern, na=False).astype(bool)
             report(bad.reindex(df.index, fill_value=False), "format", col.name,
                    f"「{col.header}」格式不对 (expected {col.pattern})", "核对编码")
 

@@ -64,11 +64,11 @@ def total_marker(s: pd.Series, text: pd.Series | None = None) -> pd.Series:
     """
     t = _text(s) if text is None else text
     out = np.full(len(s), None, dtype=object)
-    cand = t.str.contains("计", regex=False).fillna(False).to_numpy(dtype=bool)
+    cand = t.str.contains("计", regex=False, na=False).to_numpy(dtype=bool)
     if not cand.any():
         return pd.Series(out, index=s.index, dtype=object)
     t = t[cand].str.replace(_SPACE_RE.pattern, "", regex=True)
-    hit = t.str.fullmatch(_TOTAL_RE.pattern).fillna(False).astype(bool)
+    hit = t.str.fullmatch(_TOTAL_RE.pattern, na=False).astype(bool)
     h = np.flatnonzero(cand)[hit.to_numpy()]
     out[h] = np.where(t[hit].str.startswith("小计").to_numpy(), "subtotal", "total")
     return pd.Series(out, index=s.index, dtype=object)
@@ -112,7 +112,7 @@ def _non_ascii(t: pd.Series) -> pd.Series:
     """Which strings have a character outside ASCII (missing values: no)."""
     if hasattr(t.str, "isascii"):  # pandas 3
         return ~t.str.isascii().fillna(True).astype(bool)
-    return t.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False).astype(bool)
+    return t.str.contains(r"[^\x00-\x7f]", regex=True, na=False).astype(bool)
 
 
 def _normalise_text(t: pd.Series) -> pd.Series:

@@ -315,7 +315,7 @@ def parse_numbers(s: pd.Series, *, factor: Decimal = Decimal(1), units: dict | N
     todo &= ~isdate
     if todo.any():
         text = text_all[todo]
-        plain = text.str.fullmatch(_PLAIN_NUM).fillna(False).astype(bool)
+        plain = text.str.fullmatch(_PLAIN_NUM, na=False).astype(bool)
         if plain.any():
             rows = text.index[plain.to_numpy()]
             if factor == 1:
