@@ -137,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="xz-bench-"))
     codes = [c for c, _ in street_list(args.year)][: args.streets]
     n = len(codes) + 1
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    # every command (the naive loop runs in a temporary folder) reads this project's data
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+           "XZ_PROJECT_DIR": str(config.project_root())}
     street_nb, district_nb = nb_dir / STREET_NOTEBOOK, nb_dir / DISTRICT_NOTEBOOK
     base = {"year": args.year, "lang": "zh", "data_dir": None, "runs": 1000, "seed": 0}
     jobs = [(str(street_nb), {"street_code": c, **base}) for c in codes]

@@ -162,3 +162,55 @@ def test_coherence_table_and_summary_follow_the_evaluation(rep):
     text = prose.coherence_summary(ev, "en")
     neg = int(raw.loc[raw["level"] == 1, "flag"].fillna("").str.contains("negative").sum())
     assert f"Of {int(ind.sum())} indicators, {neg} correlate negatively" in text
+
+
+@pytest.mark.parametrize("chart", ["trend", "resolution_times", "rank_intervals", "money_reach"])
+def test_static_axes_draw_the_same_pixels_as_ticks(rep, monkeypatch, chart):
+    """figure() replaces the value axes' ticks by texts and one grid collection: the
+    chart renders to the same pixels as with matplotlib's ticks (a symlog axis included),
+    and the tick labels are still texts in the SVG."""
+    import io
+
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    from xzlib import plots, theme
+
+    code = rep.street_code
+    data, label = figures.trend_data(rep, figures.headline_indicator(rep, "D1"))
+    args = {
+        "trend": (plots.trend, data, {"y": label, "street": code}),
+        "resolution_times": (plots.resolution_times, figures.resolution_data(rep),
+                             {"hue": "group", "highlight": figures.this_street("zh"),
+                              "log": True}),
+        "rank_intervals": (plots.rank_intervals, rep.evaluation.ranks, {"highlight": code}),
+        "money_reach": (plots.money_reach, figures.money_data(rep), {}),
+    }[chart]
+    plot, frame, kwargs = args
+    drawn, svgs = [], []
+    real_save = figures._save
+
+    def save(fig, fmt):
+        FigureCanvasAgg(fig)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100)
+        drawn.append((np.asarray(Image.open(buf).convert("RGB")), fig.axes[0]))
+        svgs.append(real_save(fig, "svg").decode())
+        return real_save(fig, fmt)
+
+    monkeypatch.setattr(figures, "_save", save)
+    monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
+    real_static = figures._static_axes
+    with theme.theme():
+        monkeypatch.setattr(figures, "_static_axes", lambda ax: None)
+        figures.figure(plot, frame, lang="zh", **kwargs)
+        monkeypatch.setattr(figures, "_static_axes", real_static)
+        figures.figure(plot, frame, lang="zh", **kwargs)
+    (ticks, ax_ticks), (static, ax_static) = drawn
+    assert len(ax_ticks.get_xticks()) > 1  # matplotlib's ticks the first time...
+    assert len(ax_static.get_xticks()) == 0 and len(ax_static.get_yticks()) == 0  # ...not now
+    assert ticks.shape == static.shape
+    assert np.abs(ticks.astype(int) - static.astype(int)).max() <= 2
+    labels = [t.get_text() for t in ax_ticks.get_xticklabels() if t.get_text()]
+    assert labels and all(f">{text}<" in svgs[1] for text in labels)
