@@ -401,3 +401,33 @@ def test_importing_report_html_is_light():
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_postprocess_headings_with_markup_and_clashing_ids():
+    """The post-processing works on nbconvert's markup without parsing it again: a heading's
+    text is its text (tags dropped, entities read), ids stay unique against any element
+    of the page, the anchor links, tabindex and a stray script go, a missing alt is filled."""
+    from xzlib.report.html import _postprocess
+
+    body = (
+        '<!DOCTYPE html>\n<html><body><div id="a-b-c">x</div><nav class="xz-toc" '
+        'id="xz-toc" aria-label="目录"><!--xz-toc--></nav><main>'
+        '<h2 id="old">A &amp; <code>b</code> &lt;c&gt;<a class="anchor-link" href="#old">¶</a></h2>'
+        '<div class="jp-OutputArea-output" tabindex="0"><img alt="No description has been '
+        'provided for this image" src="data:,"/></div><h3>概要</h3><h3>概要</h3>'
+        '<h2 class="k">Two\nlines</h2><script>alert(1)</script></main></body></html>'
+    )
+    page = _postprocess(body, "zh")
+    p = parse(page)
+    ids = [a["id"] for _, a in p.tags if "id" in a]
+    assert len(ids) == len(set(ids))
+    assert 'id="A-&amp;-b-c"' not in page  # & is dropped from ids by _slug
+    heads = re.findall(r"<(h[23]) id=\"([^\"]+)\"([^>]*)>(.*?)</\1>", page, re.DOTALL)
+    assert [(h, i) for h, i, _, _ in heads] == [("h2", "A--b-c"), ("h3", "概要"), ("h3", "概要-2"),
+                                               ("h2", "Two-lines")]
+    assert heads[0][3] == "A &amp; <code>b</code> &lt;c&gt;" and heads[3][2] == ' class="k"'
+    nav = page[page.index("<nav") : page.index("</nav>")]
+    assert re.findall(r'href="#([^"]+)">([^<]*)<', nav) == [
+        ("A--b-c", "A &amp; b &lt;c&gt;"), ("概要", "概要"), ("概要-2", "概要"), ("Two-lines", "Two lines")]
+    assert "anchor-link" not in page and "tabindex" not in page and "<script" not in page
+    assert 'alt="图表"' in page

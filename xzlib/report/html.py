@@ -471,69 +471,78 @@ def _slug(text: str) -> str:
     return s[:60] or "section"
 
 
-def _postprocess(html: str, ctx: dict, lang: str) -> str:
-    """Give headings unique ids, build the table of contents, fix alt texts."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(html, features="html.parser")
-    main = soup.find("main")
-    headings = main.find_all(["h1", "h2", "h3", "h4"]) if main is not None else []
-    renamed = {id(h) for h in headings}
-    taken = {tag["id"] for tag in soup.find_all(id=True) if id(tag) not in renamed}
-    entries = []
-    if main is not None:
-        for h in headings:
-            for a in h.find_all("a", class_="anchor-link"):
-                a.decompose()
-            text = h.get_text(" ", strip=True)
-            base = _slug(text)
-            new, n = base, 1
-            while new in taken:
-                n += 1
-                new = f"{base}-{n}"
-            taken.add(new)
-            h["id"] = new
-            if h.name in ("h2", "h3") and text:
-                entries.append((h.name, new, text))
-        for img in main.find_all("img"):
-            if img.get("alt", "").startswith("No description has been provided"):
-                img["alt"] = t("figure_alt", lang)
-        for tag in main.find_all(attrs={"tabindex": True}):
-            del tag["tabindex"]
-        for tag in main.find_all("script"):  # cannot happen after _clean; never ship one
-            tag.decompose()
-
-    nav = soup.find("nav", id="xz-toc")
-    if nav is not None:
-        nav.clear()
-        if entries:
-            nav.append(_toc(soup, entries, ctx, lang))
-    return "<!DOCTYPE html>\n" + str(soup).removeprefix("<!DOCTYPE html>").lstrip("\n")
+_HEADING = re.compile(r"<(h[1-4])((?:\s[^>]*)?)>(.*?)</\1>", re.DOTALL)
+_ANCHOR_LINK = re.compile(r'<a class="anchor-link" href="[^"]*">.*?</a>', re.DOTALL)
+_ID_ATTR = re.compile(r'\sid="([^"]*)"')
+_TAG = re.compile(r"<[^>]*>")
+_NO_ALT = re.compile(r'(<img\b[^>]*\salt=")No description has been provided[^"]*"')
+_TABINDEX = re.compile(r'\stabindex="[^"]*"')
+_SCRIPT = re.compile(r"<script\b.*?</script\s*>", re.DOTALL | re.IGNORECASE)
+_TOC_NAV = re.compile(r'(<nav\b[^>]*\sid="xz-toc"[^>]*>).*?(</nav>)', re.DOTALL)
 
 
-def _toc(soup, entries, ctx, lang):
-    details = soup.new_tag("details", open="")
-    summary = soup.new_tag("summary")
-    summary.string = t("toc", lang)
-    details.append(summary)
-    top = soup.new_tag("ol")
-    details.append(top)
-    current_sub = None
-    last_li = None
-    for level, anchor, text in entries:
-        li = soup.new_tag("li")
-        a = soup.new_tag("a", href=f"#{anchor}")
-        a.string = text
-        li.append(a)
-        if level == "h3" and last_li is not None:
-            if current_sub is None:
-                current_sub = soup.new_tag("ol")
-                last_li.append(current_sub)
-            current_sub.append(li)
-        else:
-            top.append(li)
-            last_li, current_sub = li, None
-    return details
+def _postprocess(page: str, lang: str) -> str:
+    """Give headings unique ids, build the table of contents, fix alt texts.
+
+    Works on the page as nbconvert serialises it (BeautifulSoup's markup: attributes in
+    double quotes, text escaped), inside ``<main>`` only, without parsing it again:
+    headings lose nbconvert's ``¶`` anchor links and get ids made from their text,
+    unique in the page; images without alt text get 图表/Chart; outputs lose the
+    ``tabindex`` nbconvert gives them (a reader tabs through links, not through
+    charts); a ``<script>`` (impossible after :func:`_clean`) is dropped.
+    """
+    begin, end = page.find("<main"), page.rfind("</main>")
+    if begin < 0 or end < begin:
+        head, main, tail = page, "", ""
+    else:
+        head, main, tail = page[:begin], page[begin:end], page[end:]
+    headings = list(_HEADING.finditer(main))
+    outside = _HEADING.sub("", main) if headings else main
+    taken = set(_ID_ATTR.findall(head + outside + tail))
+    entries, pieces, last = [], [], 0
+    for m in headings:
+        tag, attrs, inner = m.groups()
+        inner = _ANCHOR_LINK.sub("", inner)
+        text = " ".join(_html.unescape(_TAG.sub(" ", inner)).split())
+        base = _slug(text)
+        new, n = base, 1
+        while new in taken:
+            n += 1
+            new = f"{base}-{n}"
+        taken.add(new)
+        attrs = _ID_ATTR.sub("", attrs)
+        pieces += [main[last:m.start()], f'<{tag} id="{_html.escape(new)}"{attrs}>{inner}</{tag}>']
+        last = m.end()
+        if tag in ("h2", "h3") and text:
+            entries.append((tag, new, text))
+    pieces.append(main[last:])
+    main = "".join(pieces)
+    main = _NO_ALT.sub(lambda m: f'{m.group(1)}{_html.escape(t("figure_alt", lang))}"', main)
+    main = _SCRIPT.sub("", _TABINDEX.sub("", main))
+    page = head + main + tail
+    if entries:
+        toc = _toc(entries, lang)
+        page = _TOC_NAV.sub(lambda m: m.group(1) + toc + m.group(2), page, count=1)
+    return "<!DOCTYPE html>\n" + page.removeprefix("<!DOCTYPE html>").lstrip("\n")
+
+
+def _toc(entries, lang: str) -> str:
+    """The table of contents: ``##`` headings, each with its ``###`` headings nested."""
+    out = [f"<details open=\"\"><summary>{_html.escape(t('toc', lang))}</summary><ol>"]
+    sub = False
+    for i, (level, anchor, text) in enumerate(entries):
+        link = f'<a href="#{_html.escape(anchor)}">{_html.escape(text, quote=False)}</a>'
+        if level == "h3" and i > 0:
+            out.append(("" if sub else "<ol>") + f"<li>{link}</li>")
+            sub = True
+            continue
+        if i > 0:
+            out.append("</ol></li>" if sub else "</li>")
+        sub = False
+        out.append(f"<li>{link}")
+    out.append("</ol></li>" if sub else "</li>")
+    out.append("</ol></details>")
+    return "".join(out)
 
 
 def export_html(nb, *, lang: str = "zh", meta: dict, strict: bool = True) -> str:
@@ -593,7 +602,7 @@ def export_html(nb, *, lang: str = "zh", meta: dict, strict: bool = True) -> str
     images = _stash_images(nb)
     with _EXPORTER_LOCK:  # one exporter per process (rendering holds the GIL anyway)
         body, _ = _exporter().from_notebook_node(nb, resources={"xz": ctx})
-    page = _postprocess(body, ctx, lang)
+    page = _postprocess(body, lang)
     found = external_resources(page)  # the images are data: URIs, never a request
     if found:
         msg = f"the report would load external resources: {found[:5]}"
