@@ -57,3 +57,37 @@ def test_unknown_street_lists_valid_codes():
         street_name("123")
     with pytest.raises(UsageError, match="level must be one of"):
         xz.divisions(2018, level="town")
+
+
+def test_street_of_agrees_with_a_plain_reading_of_the_roster():
+    """street_of for every community in every year (moved ones included), a missing code,
+    a missing year and an unknown code, against divisions.csv read row by row."""
+    import csv
+    import itertools
+
+    import pandas as pd
+
+    from xzlib import config
+    from xzlib.roster import street_of
+
+    with open(config.reference_dir() / "divisions.csv", encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["level"] == "community"]
+
+    def expected(code, year):
+        if code is None or year is None:
+            return None
+        day = f"{year}-12-31"
+        hits = [r["parent_code"] for r in rows if r["code"] == code
+                and (not r["valid_from"] or r["valid_from"][:10] <= day)
+                and (not r["valid_to"] or r["valid_to"][:10] >= day)]
+        return hits[0] if hits else None
+
+    codes = sorted({r["code"] for r in rows}) + [None, "440402999999"]
+    pairs = list(itertools.product(codes, [2013, 2018, 2021, None]))
+    got = street_of(pd.Series([c for c, _ in pairs], dtype="string"),
+                    pd.Series([y for _, y in pairs], dtype="Int64"))
+    assert str(got.dtype) == "string"
+    want = [expected(c, y) for c, y in pairs]
+    assert [None if pd.isna(v) else v for v in got] == want
+    moved = [c for c in codes if expected(c, 2018) != expected(c, 2021)]
+    assert moved and any(expected(c, 2018) == QIANSHAN for c in moved)

@@ -118,16 +118,20 @@ def street_of(community_codes: pd.Series, years: pd.Series) -> pd.Series:
         Calendar year of each row (same index); the street is the community's parent on
         31 December of that year.
     """
+    import numpy as np
     import pandas as pd
 
     hist = divisions(level="community")
-    street = pd.Series(pd.NA, index=community_codes.index, dtype="string")
-    codes = community_codes.astype("string")
-    for year in years.dropna().unique():
+    # a table has a few hundred communities and a few years but up to millions of rows:
+    # look each (community, year) pair up once, then index the rows into that table
+    rows_c, communities = pd.factorize(community_codes.astype("string"))
+    rows_y, year_values = pd.factorize(years)
+    table = np.full((len(communities) + 1, len(year_values) + 1), None, dtype=object)
+    for j, year in enumerate(year_values):  # row/column -1 (a missing code or year) stays NA
         parent = valid_in(hist, int(year)).set_index("code")["parent_code"]
-        rows = (years == year).to_numpy(dtype=bool, na_value=False)
-        street[rows] = codes[rows].map(parent)
-    return street
+        table[:-1, j] = pd.Series(communities).map(parent).to_numpy(dtype=object, na_value=None)
+    return pd.Series(pd.array(table[rows_c, rows_y], dtype="string"),
+                     index=community_codes.index)
 
 
 def street_list(year: int) -> list[tuple[str, str]]:
