@@ -15,6 +15,8 @@ cache:
    with every ``jobs``-th report and the evaluation already cached -- what two busy cores of
    this machine really give, since two cores at work run slower than one alone.
 
+Steps 2-5 run ``--repeat`` times (default 3), interleaved so that a slower spell of a shared
+host hits each of them, and their medians are compared (with the range of the runs).
 Printed as ratios measured in the same run, with the load average (the machine may be
 shared), and with the CPU time of each command beside its wall time (every process it
 waited for, kernels included; less sensitive to other load than wall time).  Targets (issue 12): build >= 12x naive, build <= 1.3x the floor, floor CPU <=
@@ -22,7 +24,7 @@ waited for, kernels included; less sensitive to other load than wall time).  Tar
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/bench_build.py [--streets N] [--jobs J] [--check]
+    .venv/bin/python benchmarks/bench_build.py [--streets N] [--jobs J] [--repeat R] [--check]
 
 It needs the processed data (``make data``).  ``--check`` exits with status 1 when a
 target is missed.
@@ -36,6 +38,7 @@ import os
 import resource
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -111,6 +114,28 @@ def _timed(cmd, *, name: str = "", **kw) -> tuple[float, str]:
     return seconds, proc.stdout
 
 
+def _parallel_floor(jobs, shells: int, env, cwd) -> tuple[float, float]:
+    """The floor as ``shells`` shells at once, the reports dealt out in turn, the evaluation
+    cached first: the wall time of the slowest shell and the mean CPU per street report.
+
+    What the cores really give: two busy cores of a shared virtual machine run slower
+    than one core alone, which halving the serial floor does not see.
+    """
+    from xzlib.report import cache
+
+    cache.clear()
+    _timed([sys.executable, "-c", _FLOOR, json.dumps(jobs[:1])], env=env, cwd=cwd)
+    procs = [subprocess.Popen([sys.executable, "-c", _FLOOR, json.dumps(jobs[i::shells])],
+                              stdout=subprocess.PIPE, text=True, env=env, cwd=cwd)
+             for i in range(shells)]
+    outs = [p.communicate()[0] for p in procs]
+    if any(p.returncode for p in procs):
+        raise SystemExit("bench_build: a parallel floor shell failed")
+    done = [json.loads(o.strip().splitlines()[-1]) for o in outs]
+    cpu = [c for d in done for c in d["street_cpu"]]
+    return max(d["wall"] for d in done), sum(cpu) / max(1, len(cpu))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--streets", type=int, default=None, help="first N streets (default all)")
@@ -118,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     p.add_argument("--notebooks", default=str(ROOT / "notebooks"), help="notebook folder")
     p.add_argument("--skip-naive", action="store_true", help="skip the (slow) naive loop")
+    p.add_argument("--repeat", type=int, default=3,
+                   help="runs of build, no-op and floors, interleaved; medians (default 3)")
     p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     p.add_argument("--keep", action="store_true", help="keep the output folders")
     args = p.parse_args(argv)
@@ -172,37 +199,48 @@ def main(argv: list[str] | None = None) -> int:
                                      cwd=tmp)
             print(f"  naive loop (papermill + nbconvert CLI)  {res['naive']:7.1f} s  "
                   f"({res['naive'] / n:.2f} s/report; CPU {_CPU['naive']:.1f} s)", flush=True)
-        cache.clear()
-        res["build"], _ = _timed([*xz_cmd, "--force"], name="build", env=env)
-        print(f"  xz build --force ({args.jobs} kernels)         {res['build']:7.1f} s  "
-              f"({res['build'] / n:.2f} s/report; CPU {_CPU['build']:.1f} s)", flush=True)
-        res["noop"], _ = _timed(xz_cmd, env=env)
-        cache.clear()
-        _, out = _timed([sys.executable, "-c", _FLOOR, json.dumps(jobs)], name="floor", env=env,
-                        cwd=nb_dir)
-        floor = json.loads(out.strip().splitlines()[-1])
-        res["floor"] = floor["wall"] / 2
-        per_street = sum(floor["street_cpu"]) / max(1, len(floor["street_cpu"]))
-        print(f"  in-process floor (serial {floor['wall']:.1f} s, halved)  {res['floor']:7.1f} s  "
-              f"(CPU {per_street:.2f} s per street report; process CPU {_CPU['floor']:.1f} s)",
-              flush=True)
-        if args.jobs > 1 and len(jobs) > 1:
-            # the same floor as `jobs` shells at once, the reports dealt out in turn: what
-            # the cores really give (two busy cores of a shared VM run slower than one)
+        runs: dict[str, list[float]] = {k: [] for k in
+                                        ("build", "build_cpu", "noop", "floor", "floor_cpu",
+                                         "street_cpu", "parallel", "parallel_cpu")}
+        for i in range(args.repeat):  # interleaved, so a slower spell of the host hits each
             cache.clear()
-            _timed([sys.executable, "-c", _FLOOR, json.dumps(jobs[:1])], env=env, cwd=nb_dir)
-            shells = [subprocess.Popen([sys.executable, "-c", _FLOOR, json.dumps(jobs[i::args.jobs])],
-                                       stdout=subprocess.PIPE, text=True, env=env, cwd=nb_dir)
-                      for i in range(args.jobs)]
-            outs = [json.loads(sh.communicate()[0].strip().splitlines()[-1]) for sh in shells]
-            if any(sh.returncode for sh in shells):
-                raise SystemExit("bench_build: a parallel floor shell failed")
-            res["parallel"] = max(o["wall"] for o in outs)
-            cpu = [c for o in outs for c in o["street_cpu"]]
-            res["parallel_cpu"] = sum(cpu) / max(1, len(cpu))
+            seconds, _ = _timed([*xz_cmd, "--force"], name="build", env=env)
+            runs["build"].append(seconds)
+            runs["build_cpu"].append(_CPU["build"])
+            runs["noop"].append(_timed(xz_cmd, env=env)[0])
+            cache.clear()
+            _, out = _timed([sys.executable, "-c", _FLOOR, json.dumps(jobs)], name="floor",
+                            env=env, cwd=nb_dir)
+            floor = json.loads(out.strip().splitlines()[-1])
+            runs["floor"].append(floor["wall"] / 2)
+            runs["floor_cpu"].append(_CPU["floor"])
+            runs["street_cpu"].append(sum(floor["street_cpu"]) / max(1, len(floor["street_cpu"])))
+            if args.jobs > 1 and len(jobs) > 1:
+                wall, cpu = _parallel_floor(jobs, args.jobs, env, nb_dir)
+                runs["parallel"].append(wall)
+                runs["parallel_cpu"].append(cpu)
+            print(f"  run {i + 1}/{args.repeat}: build {runs['build'][-1]:.1f} s, floor "
+                  f"{2 * runs['floor'][-1]:.1f} s serial, {runs['street_cpu'][-1]:.2f} s CPU per "
+                  "street", flush=True)
+        med = {k: statistics.median(v) for k, v in runs.items() if v}
+        res.update({k: med[k] for k in ("build", "noop", "floor")})
+        per_street = med["street_cpu"]
+
+        def spread(key: str) -> str:
+            return f"{min(runs[key]):.1f}-{max(runs[key]):.1f} s; " if len(runs[key]) > 1 else ""
+
+        what = f"median of {args.repeat}" if args.repeat > 1 else "one run"
+        print(f"  xz build --force ({args.jobs} kernels)         {res['build']:7.1f} s  "
+              f"({what}, {spread('build')}{res['build'] / n:.2f} s/report; CPU "
+              f"{med['build_cpu']:.1f} s)", flush=True)
+        print(f"  in-process floor (serial, halved)      {res['floor']:7.1f} s  "
+              f"({spread('floor')} CPU {per_street:.2f} s per street report; process CPU "
+              f"{med['floor_cpu']:.1f} s)", flush=True)
+        if "parallel" in med:
+            res["parallel"] = med["parallel"]
             print(f"  parallel floor ({args.jobs} shells at once)     {res['parallel']:7.1f} s  "
-                  f"(CPU {res['parallel_cpu']:.2f} s per street report: "
-                  f"{res['parallel_cpu'] / per_street:.2f}x the serial floor's)", flush=True)
+                  f"({spread('parallel')} CPU {med['parallel_cpu']:.2f} s per street report: "
+                  f"{med['parallel_cpu'] / per_street:.2f}x the serial floor's)", flush=True)
     finally:
         if args.keep:
             print(f"  outputs kept in {tmp}")
@@ -216,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     if "parallel" in res:
         print(f"  build vs parallel floor {res['build'] / res['parallel']:5.2f} x   (the evaluation "
               "cached, as the reports share it: no kernels, no export)")
-    print(f"  build CPU vs floor's  {_CPU['build'] / _CPU['floor']:7.2f} x   (process CPU, "
+    print(f"  build CPU vs floor's  {med['build_cpu'] / med['floor_cpu']:7.2f} x   (process CPU, "
           "kernels and start-up included)")
     print(f"  floor CPU per street  {per_street:7.2f} s   (target <= 1.0 s)")
     print(f"  no-op xz build        {res['noop']:7.2f} s   (target < 0.3 s)")

@@ -29,7 +29,7 @@ def test_bench_build_runs_and_prints_every_measure(sample_data, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("XZ_")}
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bench_build.py"), "--streets", "1",
-         "--jobs", "2"],
+         "--jobs", "2", "--repeat", "2"],
         capture_output=True, text=True, env=env, cwd=project, timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -39,4 +39,5 @@ def test_bench_build_runs_and_prints_every_measure(sample_data, tmp_path):
                     "parallel floor", "build vs floor", "build vs parallel floor",
                     "floor CPU per street", "no-op xz build"):
         assert re.search(rf"{re.escape(measure)}.*\d", out), (measure, out)
+    assert "run 2/2" in out and "median of 2" in out
     assert re.search(r"targets: (met|NOT met)", out)
