@@ -191,6 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()
     print(f"xz build benchmark: {len(codes)} street(s) + district = {n} reports, year "
           f"{args.year}, {os.cpu_count()} CPU(s), load average {load[0]:.2f}, data {processed}")
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        # an editable install has no .pyc files: every process (each kernel, each naive
+        # papermill run) then compiles xzlib from source, about 0.5 s here
+        print("  note: PYTHONDONTWRITEBYTECODE is set, so every process compiles xzlib's "
+              "modules from source (run with it unset to measure with cached bytecode)")
     res: dict[str, float] = {}
     try:
         if not args.skip_naive:

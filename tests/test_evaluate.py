@@ -576,3 +576,39 @@ def test_settings_override(random_matrix):
     assert ev.similar.groupby("street_code").size().max() == 2
     with pytest.raises(UsageError):
         cp.evaluate_matrix(random_matrix, replace(fw), runs=0)
+
+
+def test_strengths_and_weaknesses_follow_the_tie_rules():
+    """Strengths: top third by rank with ties counted pessimistically (method max), best
+    rank first, then higher score; weaknesses: bottom third with ties counted
+    optimistically (min), worst rank first, then lower score, a missing score last; a
+    missing value is never either.  Six streets, worked out by hand."""
+
+    from xzlib.evaluation.district import _strengths
+
+    nan = np.nan
+    streets = [f"s{i}" for i in range(1, 7)]
+    raw = pd.DataFrame({"A": [10, 10, 5, 4, 3, 1], "B": [1, 2, 3, 4, 5, 6],
+                        "C": [nan, 7, 7, 7, 2, 1]}, index=streets, dtype=float)
+    norm = pd.DataFrame({"A": [90, 80, 50, 40, nan, 10], "B": [100, 90, 60, 40, 20, 5],
+                         "C": [nan, 70, 70, 70, 20, 0]}, index=streets, dtype=float)
+    meta = pd.DataFrame({"direction": [1, -1, 1], "dimension": "D1", "label_zh": ["甲", "乙", "丙"],
+                         "label_en": ["a", "b", "c"], "unit": "", "unit_en": ""},
+                        index=["A", "B", "C"])
+    got = _strengths(raw, norm, meta, k=3)
+
+    def picked(code, kind):
+        rows = got[(got["street_code"] == code) & (got["kind"] == kind)]
+        assert list(rows["order"]) == list(range(1, len(rows) + 1))
+        return list(zip(rows["indicator"], rows["rank"], strict=True))
+
+    assert picked("s1", "strength") == [("B", 1), ("A", 2)]  # A tied 1-2: counted as 2
+    assert picked("s2", "strength") == [("B", 2), ("A", 2)]  # same rank: higher score first
+    assert picked("s3", "strength") == []                    # C tied 1-3: counted as 3
+    assert picked("s6", "weakness") == [("B", 6), ("A", 6), ("C", 5)]  # lower score first
+    assert picked("s5", "weakness") == [("B", 5), ("A", 5)]  # A's score missing: last
+    assert picked("s1", "weakness") == []
+    assert "C" not in set(got.loc[got["street_code"] == "s1", "indicator"])  # no value
+    row = got[(got["street_code"] == "s6") & (got["indicator"] == "C")].iloc[0]
+    assert (row["value"], row["n_streets"], row["district_median"], row["score"]) == (1, 5, 7, 0)
+    assert _strengths(raw, norm, meta, k=1).groupby(["street_code", "kind"]).size().max() == 1

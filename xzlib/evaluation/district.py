@@ -462,29 +462,41 @@ class Evaluation:
 
 
 def _strengths(raw: pd.DataFrame, norm: pd.DataFrame, meta: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Up to ``k`` strengths (top third among streets) and weaknesses (bottom third)."""
+    """Up to ``k`` strengths (top third among streets) and weaknesses (bottom third).
+
+    A street's strengths are the indicators where its rank (ties counted pessimistically)
+    is in the top third, best rank first, then higher score; its weaknesses those in the
+    bottom third (ties counted optimistically), worst rank first, then lower score.
+    Indicators it has no value for are left out; equal keys keep the framework's order.
+    """
     n = len(raw)
     third = max(1, n // 3)
     signed = raw * meta.loc[raw.columns, "direction"].to_numpy()[None, :]
-    best = signed.rank(axis=0, ascending=False, method="max")   # pessimistic for strengths
-    worst = signed.rank(axis=0, ascending=False, method="min")  # optimistic for weaknesses
-    med = raw.median(axis=0)
+    best = signed.rank(axis=0, ascending=False, method="max").to_numpy()  # pessimistic
+    worst = signed.rank(axis=0, ascending=False, method="min").to_numpy()  # optimistic
+    values = raw.to_numpy(dtype=float)
+    scores = norm.reindex(index=raw.index, columns=raw.columns).to_numpy(dtype=float)
+    has = ~np.isnan(values)
+    med = raw.median(axis=0).to_numpy()
+    counts = has.sum(axis=0)
+    info = meta.loc[raw.columns, ["dimension", "label_zh", "label_en", "unit", "unit_en"]]
+    info = info.to_dict("records")
+    names = list(raw.columns)
     rows = []
-    for code in raw.index:
-        for kind, rk, keep, asc in (("strength", best, lambda r: r <= third, True),
-                                    ("weakness", worst, lambda r: r > n - third, False)):
-            r = rk.loc[code]
-            cand = r[keep(r) & raw.loc[code].notna()]
-            order = pd.DataFrame({"rank": cand, "score": norm.loc[code, cand.index]})
-            order = order.sort_values(["rank", "score"], ascending=[asc, not asc]).head(k)
-            for pos, (ind, o) in enumerate(order.iterrows(), start=1):
-                mt = meta.loc[ind]
-                rows.append({"street_code": code, "kind": kind, "order": pos, "indicator": ind,
-                             "dimension": mt["dimension"], "label_zh": mt["label_zh"],
-                             "label_en": mt["label_en"], "value": raw.at[code, ind],
-                             "unit": mt["unit"], "unit_en": mt["unit_en"],
-                             "rank": int(o["rank"]), "n_streets": int(raw[ind].notna().sum()),
-                             "district_median": med[ind], "score": o["score"]})
+    for i, code in enumerate(raw.index):
+        for kind, rk, keep, sign in (("strength", best[i], best[i] <= third, 1),
+                                     ("weakness", worst[i], worst[i] > n - third, -1)):
+            cand = np.flatnonzero(keep & has[i])
+            # rank first (best first for strengths, worst first for weaknesses), then the
+            # score the other way round, a missing score last; stable
+            order = sorted(cand, key=lambda j: (sign * rk[j], np.isnan(scores[i, j]),
+                                                0.0 if np.isnan(scores[i, j])
+                                                else -sign * scores[i, j]))[:k]
+            for pos, j in enumerate(order, start=1):
+                rows.append({"street_code": code, "kind": kind, "order": pos,
+                             "indicator": names[j], **info[j], "value": values[i, j],
+                             "rank": int(rk[j]), "n_streets": int(counts[j]),
+                             "district_median": med[j], "score": scores[i, j]})
     cols = ["street_code", "kind", "order", "indicator", "dimension", "label_zh", "label_en",
             "value", "unit", "unit_en", "rank", "n_streets", "district_median", "score"]
     return pd.DataFrame(rows, columns=cols)
