@@ -814,7 +814,11 @@ def test_defer_rfc3987_switch(monkeypatch):
     env = {**os.environ, tuning.ENV: "-defer_rfc3987"}
     off = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, timeout=120,
                          env=env)
-    pytest.importorskip("rfc3987_syntax")
+    import importlib.util
+
+    if importlib.util.find_spec("rfc3987_syntax") is None:  # an older jsonschema: no stand-in
+        assert on.stdout.strip() == off.stdout.strip() == "real", on.stderr + off.stderr
+        return
     assert on.stdout.strip() == "stub", on.stderr
     assert off.stdout.strip() == "real", off.stderr
 
