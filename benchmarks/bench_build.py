@@ -239,12 +239,12 @@ def main(argv: list[str] | None = None) -> int:
               f"({what}, {spread('build')}{res['build'] / n:.2f} s/report; CPU "
               f"{med['build_cpu']:.1f} s)", flush=True)
         print(f"  in-process floor (serial, halved)      {res['floor']:7.1f} s  "
-              f"({spread('floor')} CPU {per_street:.2f} s per street report; process CPU "
+              f"({spread('floor')}CPU {per_street:.2f} s per street report; process CPU "
               f"{med['floor_cpu']:.1f} s)", flush=True)
         if "parallel" in med:
             res["parallel"] = med["parallel"]
             print(f"  parallel floor ({args.jobs} shells at once)     {res['parallel']:7.1f} s  "
-                  f"({spread('parallel')} CPU {med['parallel_cpu']:.2f} s per street report: "
+                  f"({spread('parallel')}CPU {med['parallel_cpu']:.2f} s per street report: "
                   f"{med['parallel_cpu'] / per_street:.2f}x the serial floor's)", flush=True)
     finally:
         if args.keep:

@@ -431,3 +431,5 @@ def test_postprocess_headings_with_markup_and_clashing_ids():
         ("A--b-c", "A &amp; b &lt;c&gt;"), ("概要", "概要"), ("概要-2", "概要"), ("Two-lines", "Two lines")]
     assert "anchor-link" not in page and "tabindex" not in page and "<script" not in page
     assert 'alt="图表"' in page
+    bare = _postprocess(re.sub(r"(</?)h[1-4]\b", r"\1p", body), "zh")  # no heading left
+    assert '<nav class="xz-toc" id="xz-toc" aria-label="目录"></nav>' in bare

@@ -519,10 +519,8 @@ def _postprocess(page: str, lang: str) -> str:
     main = "".join(pieces)
     main = _NO_ALT.sub(lambda m: f'{m.group(1)}{_html.escape(t("figure_alt", lang))}"', main)
     main = _SCRIPT.sub("", _TABINDEX.sub("", main))
-    page = head + main + tail
-    if entries:
-        toc = _toc(entries, lang)
-        page = _TOC_NAV.sub(lambda m: m.group(1) + toc + m.group(2), page, count=1)
+    toc = _toc(entries, lang) if entries else ""  # no heading: an empty nav (hidden by CSS)
+    page = _TOC_NAV.sub(lambda m: m.group(1) + toc + m.group(2), head + main + tail, count=1)
     return "<!DOCTYPE html>\n" + page.removeprefix("<!DOCTYPE html>").lstrip("\n")
 
 
