@@ -66,6 +66,16 @@ def test_malicious_name_is_text_and_nothing_runs(report):
         assert "拱北街道" in page.title()
 
 
+def test_every_chart_is_an_image_the_browser_draws(report):
+    """Each chart (SVG written by xzlib.report.svg or by matplotlib, or a PNG) decodes: an
+    image that is not well-formed would load with no size."""
+    with open_report(report) as page:
+        images = page.eval_on_selector_all(
+            "img", "imgs => imgs.map(i => [i.complete, i.naturalWidth, i.naturalHeight, i.alt])")
+    assert len(images) >= 12
+    assert all(done and w > 300 and h > 100 and alt for done, w, h, alt in images), images
+
+
 def test_renders_chinese_at_phone_and_desktop_width(report, tmp_path):
     with open_report(report) as page:
         assert glyphs_differ(page, "香洲", "洲香")

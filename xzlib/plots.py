@@ -10,7 +10,9 @@ Labels are Chinese by default and English with ``lang="en"`` (:mod:`xzlib.i18n`)
 street the report is about is drawn in :data:`xzlib.theme.HIGHLIGHT`, everything else in
 calm neutrals.  The rows of the horizontal charts (:func:`profile`, :func:`rank_intervals`,
 :func:`communities`) are named by texts placed where y tick labels go, not by ticks
-(:func:`row_labels` returns them).
+(:func:`row_labels` returns them).  What :func:`trend` and :func:`communities` draw is
+computed by :func:`trend_series` and :func:`community_bars`, which the reports' SVG charts
+(:mod:`xzlib.report.svg`) share.
 
 ============================  ===========================================================
 :func:`profile`               dimension scores of a street vs the district median ±1 SD
@@ -393,6 +395,36 @@ def rank_intervals(
 # ----------------------------------------------------------------------------- trend
 
 
+def trend_series(data: pd.DataFrame, *, x: str = "year", y: str = "score", street: str):
+    """What :func:`trend` draws: the district's range and median over ``x``, and the street's series.
+
+    Parameters are those of :func:`trend`.
+
+    Returns
+    -------
+    band : DataFrame
+        Indexed by the sorted values of ``x``: ``min``, ``max`` and ``median`` of ``y``
+        over the streets (missing values skipped).
+    own : DataFrame
+        The street's rows sorted by ``x``: ``x`` and ``value`` (``y`` as numbers).
+    label : str
+        The street's name (its code if ``data`` has no ``street_name``).
+
+    Raises
+    ------
+    UsageError
+        If a column is missing or ``street`` is not in ``data``.
+    """
+    _require(data, ["street_code", x, y], "trend")
+    codes = data["street_code"].astype(str)
+    _choice(str(street), codes.unique(), "street", "trend")
+    vals = data.assign(_v=pd.to_numeric(data[y], errors="coerce"))
+    band = vals.groupby(x, sort=True)["_v"].agg(["min", "max", "median"])
+    own = vals[codes == str(street)].sort_values(x)
+    own = pd.DataFrame({x: own[x].to_numpy(), "value": own["_v"].to_numpy(float)})
+    return band, own, _street_label(data, street)
+
+
 def trend(
     data: pd.DataFrame,
     *,
@@ -434,18 +466,14 @@ def trend(
         If a column is missing or ``street`` is not in ``data``.
     """
     check_lang(lang)
-    _require(data, ["street_code", x, y], "trend")
-    codes = data["street_code"].astype(str)
-    _choice(str(street), codes.unique(), "street", "trend")
+    band, own, own_label = trend_series(data, x=x, y=y, street=street)
     ax = _get_ax(ax)
 
-    vals = data.assign(_v=pd.to_numeric(data[y], errors="coerce"))
-    stats = vals.groupby(x, sort=True)["_v"].agg(["min", "max", "median"])
-    xs = stats.index.to_numpy()
+    xs = band.index.to_numpy()
     ax.fill_between(
         xs,
-        stats["min"].to_numpy(float),
-        stats["max"].to_numpy(float),
+        band["min"].to_numpy(float),
+        band["max"].to_numpy(float),
         color=_theme.BAND,
         label=t("district_range", lang),
         zorder=1,
@@ -453,22 +481,21 @@ def trend(
     )
     ax.plot(
         xs,
-        stats["median"].to_numpy(float),
+        band["median"].to_numpy(float),
         color=_theme.MEDIAN,
         linestyle="--",
         linewidth=1.5,
         label=t("district_median", lang),
         zorder=2,
     )
-    own = vals[codes == str(street)].sort_values(x)
     ax.plot(
         own[x].to_numpy(),
-        own["_v"].to_numpy(float),
+        own["value"].to_numpy(float),
         color=_theme.HIGHLIGHT,
         marker="o",
         linewidth=2.2,
         markersize=5,
-        label=_street_label(data, street),
+        label=own_label,
         zorder=3,
     )
 
@@ -483,6 +510,50 @@ def trend(
 
 
 # ----------------------------------------------------------------------------- communities
+
+
+def community_bars(
+    data: pd.DataFrame,
+    *,
+    value: str,
+    name: str = "community_name",
+    highlight: str | None = None,
+    digits: int | None = None,
+    lang: str = "zh",
+) -> pd.DataFrame:
+    """What :func:`communities` draws: one row per bar, largest first, with its label.
+
+    Parameters are those of :func:`communities`.
+
+    Returns
+    -------
+    DataFrame
+        ``name`` (str), ``value`` (float, NaN when missing), ``text`` (the value as the
+        bar's label: ``—`` when missing, no decimals when every value is a whole number
+        and ``digits`` is not given) and ``highlight`` (bool), sorted by ``value``
+        descending (stable, missing values last).
+
+    Raises
+    ------
+    UsageError
+        If a column is missing or ``highlight`` is not a community of ``data``.
+    """
+    check_lang(lang)
+    _require(data, [name, value], "communities")
+    if highlight is not None:
+        _choice(str(highlight), data[name].astype(str), "highlight", "communities")
+    df = pd.DataFrame(
+        {"name": data[name].astype(str), "value": pd.to_numeric(data[value], errors="coerce")}
+    )
+    df = df.sort_values("value", ascending=False, na_position="last", kind="stable")
+    df = df.reset_index(drop=True)
+    v = df["value"].to_numpy(float)
+    finite = v[np.isfinite(v)]
+    integral = digits is None and len(finite) > 0 and bool(np.all(finite == np.round(finite)))
+    df["text"] = [fmt_number(int(vi) if integral and not np.isnan(vi) else vi, lang,
+                             digits=digits) for vi in v]
+    df["highlight"] = [highlight is not None and n == str(highlight) for n in df["name"]]
+    return df
 
 
 def communities(
@@ -535,31 +606,19 @@ def communities(
         If a column is missing or ``highlight`` is not a community of ``data``.
     """
     check_lang(lang)
-    _require(data, [name, value], "communities")
-    if highlight is not None:
-        _choice(str(highlight), data[name].astype(str), "highlight", "communities")
+    df = community_bars(data, value=value, name=name, highlight=highlight, digits=digits,
+                        lang=lang)
     ax = _get_ax(ax)
 
-    df = pd.DataFrame(
-        {"name": data[name].astype(str), "v": pd.to_numeric(data[value], errors="coerce")}
-    )
-    df = df.sort_values("v", ascending=False, na_position="last", kind="stable").reset_index(
-        drop=True
-    )
     y = np.arange(len(df))
-    v = df["v"].to_numpy(float)
-    colors = [
-        _theme.HIGHLIGHT if str(n) == str(highlight) else _theme.PALETTE[0] for n in df["name"]
-    ]
+    v = df["value"].to_numpy(float)
+    colors = [_theme.HIGHLIGHT if h else _theme.PALETTE[0] for h in df["highlight"]]
     ax.barh(y, np.nan_to_num(v), height=0.65, color=colors, zorder=2)
-    finite = v[np.isfinite(v)]
-    integral = digits is None and len(finite) > 0 and bool(np.all(finite == np.round(finite)))
     from matplotlib.transforms import offset_copy
 
     # 4 points right of the bar's end (a plain Text: cheaper than an Annotation to lay out)
     beside = offset_copy(ax.transData, fig=ax.figure, x=4, y=0, units="points")
-    for yi, vi in zip(y, v, strict=True):
-        text = fmt_number(int(vi) if integral and not np.isnan(vi) else vi, lang, digits=digits)
+    for yi, vi, text in zip(y, v, df["text"], strict=True):
         ax.text(
             0 if np.isnan(vi) else vi,
             yi,
