@@ -164,7 +164,7 @@ def test_coherence_table_and_summary_follow_the_evaluation(rep):
     assert f"Of {int(ind.sum())} indicators, {neg} correlate negatively" in text
 
 
-@pytest.mark.parametrize("chart", ["profile", "resolution_times", "rank_intervals", "money_reach"])
+@pytest.mark.parametrize("chart", ["resolution_times", "money_reach"])  # the matplotlib charts
 def test_static_axes_draw_the_same_pixels_as_ticks(rep, monkeypatch, chart):
     """figure() replaces the value axes' ticks by texts and one grid collection: the
     chart renders to the same pixels as with matplotlib's ticks (a symlog axis included),
@@ -177,13 +177,10 @@ def test_static_axes_draw_the_same_pixels_as_ticks(rep, monkeypatch, chart):
 
     from xzlib import plots, theme
 
-    code = rep.street_code
     args = {
-        "profile": (plots.profile, figures.dimension_data(rep.evaluation), {"street": code}),
         "resolution_times": (plots.resolution_times, figures.resolution_data(rep),
                              {"hue": "group", "highlight": figures.this_street("zh"),
                               "log": True}),
-        "rank_intervals": (plots.rank_intervals, rep.evaluation.ranks, {"highlight": code}),
         "money_reach": (plots.money_reach, figures.money_data(rep), {}),
     }[chart]
     plot, frame, kwargs = args

@@ -121,7 +121,8 @@ def _axis(root, anchor):
     """Tick texts of one axis: (position, value) pairs."""
     out = []
     for x, y, text, attrib in texts(root):
-        if attrib.get("text-anchor") == anchor and "transform" not in attrib:
+        if (attrib.get("text-anchor") == anchor and "transform" not in attrib
+                and attrib.get("fill") != theme.HIGHLIGHT):  # not a value written on a mark
             try:
                 value = float(text.replace(",", "").replace("\u2212", "-"))
             except ValueError:
@@ -216,3 +217,102 @@ def test_edge_cases_draw_without_error():
 ])
 def test_tick_labels_have_the_decimals_of_their_step(step, value, text):
     assert svg._tick_text(value, step, "zh") == text
+
+
+def _scale(root):
+    """x of a value, from the x tick labels' positions (a straight line through them)."""
+    ticks = _axis(root, "middle")
+    slope, offset = np.polyfit([v for _, v in ticks], [p for p, _ in ticks], 1)
+    return lambda v: slope * v + offset
+
+
+def _mpl(plot, data, root, **kwargs):
+    """``plot`` drawn by matplotlib on axes of the size and place of the SVG chart's."""
+    face = list(root.iterfind(".//s:rect", NS))[1]
+    x, y, w, h = (float(face.get(k)) for k in ("x", "y", "width", "height"))
+    fig = plt.figure(figsize=(6.4, 3.6))
+    fig.subplots_adjust(left=x / 460.8, right=(x + w) / 460.8, top=1 - y / 259.2,
+                        bottom=1 - (y + h) / 259.2)
+    ax = fig.add_subplot()
+    plot(data, ax=ax, **kwargs)
+    lo, hi = ax.get_xlim()
+    out = {"rows": [t.get_text() for t in plots.row_labels(ax)],
+           "xticks": [v for v in ax.get_xticks() if lo - 1e-9 <= v <= hi + 1e-9],
+           "texts": [t.get_text() for t in ax.texts if t not in plots.row_labels(ax)],
+           "legend": [t.get_text() for t in ax.get_legend().get_texts()]}
+    plt.close(fig)
+    return out
+
+
+def profile_data() -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    return pd.DataFrame([{"street_code": f"44040200{i}", "street_name": f"街道{i}",
+                          "dimension": d, "score": float(rng.uniform(0, 100))}
+                         for i in range(1, 8) for d in ("D1", "D2", "D3", "D4", "D5")])
+
+
+def test_profile_marks_are_the_scores_median_and_sd():
+    data = profile_data()
+    street = "440402004"
+    root = parse(svg.profile(data, street=street).markup)
+    ref = _mpl(plots.profile, data, root, street=street)
+    sx = _scale(root)
+    assert [v for _, v in _axis(root, "middle")] == pytest.approx(ref["xticks"])
+    rows = [t[2] for t in texts(root) if t[3].get("text-anchor") == "end"]
+    assert rows == ref["rows"]
+    stats = data.groupby("dimension")["score"].agg(["median", "std"])
+    mine = data[data["street_code"] == street].set_index("dimension")["score"]
+    dots = [float(e.get("cx")) for e in root.iterfind(".//s:circle", NS)][:-1]  # not the legend's
+    assert dots == pytest.approx([sx(v) for v in mine], abs=0.05)
+    band = [b for b in bars(root, {theme.BAND})][:-1]
+    assert [b[0] for b in band] == pytest.approx([sx(m - s) for m, s in stats.to_numpy()],
+                                                 abs=0.05)
+    assert [b[0] + b[2] for b in band] == pytest.approx(
+        [sx(m + s) for m, s in stats.to_numpy()], abs=0.05)
+    # the scores as written above the dots, flags included, and the legend: matplotlib's
+    shown = [t[2] for t in texts(root) if t[3].get("fill") == theme.HIGHLIGHT]
+    assert shown == ref["texts"]
+    assert ref["legend"] == [t[2] for t in texts(root)][-3:]  # the same entries, in order
+
+
+def test_rank_intervals_rows_dots_and_intervals():
+    rng = np.random.default_rng(2)
+    n = 9
+    ranks = pd.DataFrame({"street_code": [f"4404020{i:02d}" for i in range(n)],
+                          "street_name": [f"街道{i}" for i in range(n)],
+                          "rank": rng.permutation(np.arange(1, n + 1)).astype(float)})
+    ranks["rank_median"] = ranks["rank"]
+    ranks["rank_q05"] = (ranks["rank"] - 1).clip(lower=1)
+    ranks["rank_q95"] = (ranks["rank"] + 2).clip(upper=n)
+    code = ranks["street_code"].iloc[4]
+    root = parse(svg.rank_intervals(ranks, highlight=code).markup)
+    ref = _mpl(plots.rank_intervals, ranks, root, highlight=code)
+    sx = _scale(root)
+    assert [v for _, v in _axis(root, "middle")] == pytest.approx(ref["xticks"])
+    rows = [t for t in texts(root) if t[3].get("text-anchor") == "end"]
+    assert [t[2] for t in rows] == ref["rows"]
+    assert [t[3]["fill"] == theme.HIGHLIGHT for t in rows] == [
+        r == ranks.loc[4, "street_name"] for r in ref["rows"]]
+    ordered = ranks.sort_values("rank")
+    fills = {e.get("fill") for e in root.iterfind(".//s:circle", NS)} - {"#ffffff"}
+    dots = [float(e.get("cx")) for e in root.iterfind(".//s:circle", NS)
+            if e.get("fill") in fills][:-1]
+    assert dots == pytest.approx([sx(v) for v in ordered["rank"]], abs=0.05)
+    tinted = {svg._rgba(theme.NEUTRAL, 0.45), svg._rgba(theme.HIGHLIGHT, 0.45)}
+    intervals = bars(root, tinted)[:-1]
+    assert [b[0] for b in intervals] == pytest.approx([sx(v - 0.5) for v in ordered["rank_q05"]],
+                                                      abs=0.05)
+    assert [b[0] + b[2] for b in intervals] == pytest.approx(
+        [sx(v + 0.5) for v in ordered["rank_q95"]], abs=0.05)
+    assert ref["legend"] == [t[2] for t in texts(root)][-3:]
+
+
+def test_profile_on_the_score_scale_spans_0_to_100():
+    data = profile_data()
+    data["score"] = 40 + data["score"] / 5  # bands and scores inside 0-100
+    chart = svg.profile(data, street="440402001", lang="en")
+    root = parse(chart.markup)
+    ref = _mpl(plots.profile, data, root, street="440402001", lang="en")
+    assert [v for _, v in _axis(root, "middle")] == pytest.approx(ref["xticks"])
+    assert ref["xticks"][0] == 0 and ref["xticks"][-1] == 100
+    assert chart.xlabel == "Score (0–100)"

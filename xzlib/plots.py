@@ -10,9 +10,10 @@ Labels are Chinese by default and English with ``lang="en"`` (:mod:`xzlib.i18n`)
 street the report is about is drawn in :data:`xzlib.theme.HIGHLIGHT`, everything else in
 calm neutrals.  The rows of the horizontal charts (:func:`profile`, :func:`rank_intervals`,
 :func:`communities`) are named by texts placed where y tick labels go, not by ticks
-(:func:`row_labels` returns them).  What :func:`trend` and :func:`communities` draw is
-computed by :func:`trend_series` and :func:`community_bars`, which the reports' SVG charts
-(:mod:`xzlib.report.svg`) share.
+(:func:`row_labels` returns them).  What :func:`profile`, :func:`rank_intervals`,
+:func:`trend` and :func:`communities` draw is computed by :func:`profile_rows`,
+:func:`rank_rows`, :func:`trend_series` and :func:`community_bars`, which the reports' SVG
+charts (:mod:`xzlib.report.svg`) share.
 
 ============================  ===========================================================
 :func:`profile`               dimension scores of a street vs the district median ±1 SD
@@ -159,6 +160,56 @@ def _legend_below(ax, ncol: int = 3, pad: float = 3.2):
 # ----------------------------------------------------------------------------- profile
 
 
+def profile_rows(data: pd.DataFrame, *, street: str, dimension: str = "dimension",
+                 value: str = "score", lang: str = "zh"):
+    """What :func:`profile` draws: one row per dimension, in the order of ``data``.
+
+    Parameters are those of :func:`profile`.
+
+    Returns
+    -------
+    rows : DataFrame
+        Indexed by dimension: ``label`` (its name in ``lang``), ``median`` and ``sd``
+        (over the streets; a missing SD is 0), ``value`` (the street's score, NaN when
+        missing) and ``text`` (the score as written on the chart, with ``▲``/``▼`` when
+        it is more than one SD above/below the median).
+    name : str
+        The street's name (its code if ``data`` has no ``street_name``).
+
+    Raises
+    ------
+    UsageError
+        If a column is missing or ``street`` is not in ``data``.
+    """
+    check_lang(lang)
+    _require(data, ["street_code", dimension, value], "profile")
+    codes = data["street_code"].astype(str)
+    _choice(str(street), codes.unique(), "street", "profile")
+    dims = list(dict.fromkeys(data[dimension].astype(str)))
+    vals = data.assign(
+        _dim=data[dimension].astype(str), _v=pd.to_numeric(data[value], errors="coerce")
+    )
+    stats = vals.groupby("_dim", sort=False)["_v"].agg(["median", "std"]).reindex(dims)
+    own = vals[codes == str(street)].set_index("_dim")["_v"].reindex(dims).to_numpy(float)
+    med = stats["median"].to_numpy(float)
+    sd = stats["std"].fillna(0).to_numpy(float)
+    texts = []
+    for v, m, s in zip(own, med, sd, strict=True):
+        flag = " ▲" if v > m + s else (" ▼" if v < m - s else "")
+        texts.append("" if np.isnan(v) else f"{fmt_number(v, lang)}{flag}")
+    rows = pd.DataFrame({"label": [t(d, lang, default=d) for d in dims], "median": med,
+                         "sd": sd, "value": own, "text": texts}, index=pd.Index(dims))
+    return rows, _street_label(data, street)
+
+
+def _on_100(rows: pd.DataFrame) -> bool:
+    """Whether a profile's bands and scores all lie on the 0-100 score scale."""
+    med, sd = rows["median"].to_numpy(float), rows["sd"].to_numpy(float)
+    finite = np.concatenate([med - sd, med + sd, rows["value"].to_numpy(float)])
+    finite = finite[np.isfinite(finite)]
+    return bool(len(finite) and finite.min() >= 0 and finite.max() <= 100)
+
+
 def profile(
     data: pd.DataFrame,
     *,
@@ -207,21 +258,12 @@ def profile(
         If a column is missing or ``street`` is not in ``data``.
     """
     check_lang(lang)
-    _require(data, ["street_code", dimension, value], "profile")
-    codes = data["street_code"].astype(str)
-    _choice(str(street), codes.unique(), "street", "profile")
+    rows, name = profile_rows(data, street=street, dimension=dimension, value=value, lang=lang)
     ax = _get_ax(ax)
 
-    dims = list(dict.fromkeys(data[dimension].astype(str)))
-    vals = data.assign(
-        _dim=data[dimension].astype(str), _v=pd.to_numeric(data[value], errors="coerce")
-    )
-    stats = vals.groupby("_dim", sort=False)["_v"].agg(["median", "std"]).reindex(dims)
-    own = vals[codes == str(street)].set_index("_dim")["_v"].reindex(dims)
-    y = np.arange(len(dims))
-    med = stats["median"].to_numpy(float)
-    sd = stats["std"].fillna(0).to_numpy(float)
-
+    y = np.arange(len(rows))
+    med = rows["median"].to_numpy(float)
+    sd = rows["sd"].to_numpy(float)
     ax.barh(
         y, 2 * sd, left=med - sd, height=0.55, color=_theme.BAND, label=t("sd_band", lang), zorder=1
     )
@@ -236,9 +278,8 @@ def profile(
         label=t("district_median", lang),
         zorder=2,
     )
-    name = _street_label(data, street)
     ax.plot(
-        own.to_numpy(float),
+        rows["value"].to_numpy(float),
         y,
         linestyle="none",
         marker="o",
@@ -247,12 +288,11 @@ def profile(
         label=name,
         zorder=3,
     )
-    for yi, v, m, s in zip(y, own.to_numpy(float), med, sd, strict=True):
+    for yi, v, text in zip(y, rows["value"].to_numpy(float), rows["text"], strict=True):
         if np.isnan(v):
             continue
-        flag = " ▲" if v > m + s else (" ▼" if v < m - s else "")
         ax.annotate(
-            f"{fmt_number(v, lang)}{flag}",
+            text,
             (v, yi),
             xytext=(0, 9),
             textcoords="offset points",
@@ -262,11 +302,10 @@ def profile(
             color=_theme.HIGHLIGHT,
         )
 
-    _label_rows(ax, [t(d, lang, default=d) for d in dims])
+    dims = rows.index.tolist()
+    _label_rows(ax, rows["label"].tolist())
     ax.set_ylim(len(dims) - 0.4, -0.6)
-    finite = np.concatenate([med - sd, med + sd, own.to_numpy(float)])
-    finite = finite[np.isfinite(finite)]
-    if len(finite) and finite.min() >= 0 and finite.max() <= 100:
+    if _on_100(rows):
         ax.set_xlim(0, 100)
         ax.set_xlabel(t("score_0_100", lang))
     else:
@@ -278,6 +317,37 @@ def profile(
 
 
 # ----------------------------------------------------------------------------- ranks
+
+
+def rank_rows(data: pd.DataFrame, *, highlight: str | None = None,
+              name: str = "street_name") -> pd.DataFrame:
+    """What :func:`rank_intervals` draws: one row per street, best rank first.
+
+    Parameters are those of :func:`rank_intervals`.
+
+    Returns
+    -------
+    DataFrame
+        ``data``'s rows sorted by ``rank`` then ``rank_median`` (stable), with
+        ``street_code`` as str, ``label`` (``name``, or the code without it) and
+        ``highlight`` (bool).
+
+    Raises
+    ------
+    UsageError
+        If a column is missing or ``highlight`` is not a street of ``data``.
+    """
+    cols = ["street_code", "rank", "rank_median", "rank_q05", "rank_q95"]
+    _require(data, cols, "rank_intervals")
+    if highlight is not None:
+        _choice(str(highlight), data["street_code"].astype(str), "highlight", "rank_intervals")
+    df = data.copy()
+    df["street_code"] = df["street_code"].astype(str)
+    df = df.sort_values(["rank", "rank_median"], kind="stable").reset_index(drop=True)
+    df["label"] = (df[name] if name in df.columns else df["street_code"]).astype(str)
+    df["highlight"] = (df["street_code"] == str(highlight)).to_numpy() if (
+        highlight is not None) else np.zeros(len(df), bool)
+    return df
 
 
 def rank_intervals(
@@ -327,22 +397,12 @@ def rank_intervals(
         If a column is missing or ``highlight`` is not a street of ``data``.
     """
     check_lang(lang)
-    cols = ["street_code", "rank", "rank_median", "rank_q05", "rank_q95"]
-    _require(data, cols, "rank_intervals")
-    if highlight is not None:
-        _choice(str(highlight), data["street_code"].astype(str), "highlight", "rank_intervals")
+    df = rank_rows(data, highlight=highlight, name=name)
     ax = _get_ax(ax)
 
-    df = data.copy()
-    df["street_code"] = df["street_code"].astype(str)
-    df = df.sort_values(["rank", "rank_median"], kind="stable").reset_index(drop=True)
-    labels = (df[name] if name in df.columns else df["street_code"]).astype(str).tolist()
+    labels = df["label"].tolist()
     y = np.arange(len(df))
-    is_hl = (
-        (df["street_code"] == str(highlight)).to_numpy()
-        if highlight is not None
-        else np.zeros(len(df), bool)
-    )
+    is_hl = df["highlight"].to_numpy(bool)
     colors = [_theme.HIGHLIGHT if h else _theme.NEUTRAL for h in is_hl]
     q05 = df["rank_q05"].to_numpy(float)
     q95 = df["rank_q95"].to_numpy(float)

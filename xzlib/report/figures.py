@@ -2,10 +2,10 @@
 
 Charts are made cheap by design rather than by runtime tricks:
 
-* **No figure where markup will do.**  The communities bars and the trend lines (ten of
-  a street report's fourteen charts) are written as SVG markup from the data by
-  :mod:`xzlib.report.svg`: the chart :mod:`xzlib.plots` draws, for about a millisecond
-  instead of 50-80 ms.  The other charts are drawn with matplotlib, as below.
+* **No figure where markup will do.**  The profile, trend, communities and rank charts
+  (twelve of a street report's fourteen) are written as SVG markup from the data by
+  :mod:`xzlib.report.svg`: the chart :mod:`xzlib.plots` draws, for a few milliseconds
+  instead of 55-90 ms.  The ECDF and the funds chart are drawn with matplotlib, as below.
 * **Fixed layout.**  Margins are computed from the texts the chart carries (tick labels,
   axis labels, title, a legend below the axes), sized from the font size and the
   characters' widths, instead of a tight-layout pass that draws every text once more
@@ -201,7 +201,8 @@ def figure_format(plot) -> str:
 
 def _markup(plot):
     """The :mod:`xzlib.report.svg` function that writes ``plot``'s chart, or None."""
-    return {plots.communities: svg.communities, plots.trend: svg.trend}.get(plot)
+    return {plots.communities: svg.communities, plots.trend: svg.trend,
+            plots.profile: svg.profile, plots.rank_intervals: svg.rank_intervals}.get(plot)
 
 
 def figure(plot, data: pd.DataFrame, *, height: float = 3.6, title: str | None = None,
@@ -211,9 +212,10 @@ def figure(plot, data: pd.DataFrame, *, height: float = 3.6, title: str | None =
     Each chart gets its own figure (several charts in one cell never draw over each
     other, and no figure is left open), laid out with fixed margins sized from its texts,
     and is displayed as SVG (or PNG, see :data:`RASTER`) carrying its alt text (``alt``,
-    default :func:`figure_alt`) in the output's metadata.  The communities bars and the
-    trend lines are written as SVG markup directly (:mod:`xzlib.report.svg`: the same
-    chart for a fraction of the cost), with the same keyword arguments.
+    default :func:`figure_alt`) in the output's metadata.  The profile, trend,
+    communities and rank charts are written as SVG markup directly
+    (:mod:`xzlib.report.svg`: the same chart for a fraction of the cost), with the same
+    keyword arguments.
 
     Parameters
     ----------
@@ -234,7 +236,8 @@ def figure(plot, data: pd.DataFrame, *, height: float = 3.6, title: str | None =
     -------
     matplotlib.axes.Axes or None
         The drawn Axes (already displayed); None for the charts written as SVG markup
-        (:func:`xzlib.plots.communities` and :func:`xzlib.plots.trend`, see
+        (:func:`~xzlib.plots.profile`, :func:`~xzlib.plots.rank_intervals`,
+        :func:`~xzlib.plots.trend` and :func:`~xzlib.plots.communities`, see
         :mod:`xzlib.report.svg`), which have no Axes.
     """
     from IPython.display import Image, display

@@ -1,11 +1,12 @@
 """Report charts written as SVG markup from the data: no matplotlib figure, text laid out by the browser.
 
-The communities bars and the trend lines of a street report are a few dozen rectangles,
+The profile, trend, communities and rank charts of the reports are a few dozen rectangles,
 lines and texts.  Drawn with matplotlib, each costs a figure, an Axes and an artist per
-mark, laid out and rendered to SVG: 50-80 ms a chart, ten charts a report.  Written here
-as markup, the same chart costs about a millisecond.  Each function draws what its
-:mod:`xzlib.plots` counterpart draws, from the same data (:func:`xzlib.plots.community_bars`,
-:func:`xzlib.plots.trend_series`), in the active theme's fonts, sizes and colours (read
+mark, laid out and rendered to SVG: 55-90 ms a chart, twelve charts a street report.
+Written here as markup, the same chart costs a few milliseconds.  Each function draws what
+its :mod:`xzlib.plots` counterpart draws, from the same data (:func:`~xzlib.plots.profile_rows`,
+:func:`~xzlib.plots.trend_series`, :func:`~xzlib.plots.community_bars`,
+:func:`~xzlib.plots.rank_rows`), in the active theme's fonts, sizes and colours (read
 from matplotlib's ``rcParams``, as :func:`xzlib.theme.set_theme` leaves them); a
 researcher who wants the chart as an Axes calls the plot function.
 
@@ -33,7 +34,7 @@ import numpy as np
 from .. import theme
 from ..i18n import check_lang, fmt_number, label, t
 
-__all__ = ["Chart", "width_em", "communities", "trend", "WIDTH"]
+__all__ = ["Chart", "width_em", "profile", "rank_intervals", "communities", "trend", "WIDTH"]
 
 #: Width of every chart, inches (as the matplotlib charts of the reports).
 WIDTH = 6.4
@@ -41,7 +42,7 @@ _PAD = 0.12 * 72  # outer margin, points
 _CENTRE = 0.36  # baseline below a text's vertical centre, in font sizes
 _ASCENT = 0.9  # baseline below a text's top, in font sizes
 # the legend's distance below the axes, in legend font sizes (as xzlib.plots places it)
-_LEGEND_GAP = {"trend": 3.2, "communities": 1.8}
+_LEGEND_GAP = {"trend": 3.2, "communities": 1.8, "profile": 3.2, "rank_intervals": 3.2}
 # characters XML 1.0 does not allow (a workbook cell may carry them)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -116,6 +117,15 @@ class _Style:
     def dashes(self, width: float) -> str:
         scale = width if self.scale_dashes else 1.0
         return ",".join(_num(d * scale) for d in self.dash)
+
+
+def _rgba(color: str, alpha: float) -> str:
+    """``color`` mixed with white at opacity ``alpha`` (what a translucent bar shows on the
+    white axes), as a hex colour: no opacity attribute for image renderers to get wrong."""
+    from matplotlib.colors import to_rgb
+
+    r, g, b = (round(255 * (alpha * v + 1 - alpha)) for v in to_rgb(color))
+    return f"#{r:02x}{g:02x}{b:02x}"
 
 
 class _Canvas:
@@ -211,13 +221,30 @@ def _legend(c: _Canvas, entries, centre: float, top: float, ncol: int) -> float:
     return y
 
 
-def _range_handle(c: _Canvas, x, mid, w) -> None:
-    c.rect(x, mid - 0.35 * c.style.legend, w, 0.7 * c.style.legend, fill=theme.BAND)
+def _range_handle_of(fill):
+    def draw(c: _Canvas, x, mid, w) -> None:
+        c.rect(x, mid - 0.35 * c.style.legend, w, 0.7 * c.style.legend, fill=fill)
+    return draw
+
+
+_range_handle = _range_handle_of(theme.BAND)
 
 
 def _median_handle(width: float):
     def draw(c: _Canvas, x, mid, w) -> None:
         c.line([(x, mid), (x + w, mid)], stroke=theme.MEDIAN, width=width, dashed=True)
+    return draw
+
+
+def _tick_handle(c: _Canvas, x, mid, w, size: float = 16.0) -> None:
+    """A vertical bar marker (``|``), as the district median of the row charts."""
+    c.line([(x + w / 2, mid - size / 2), (x + w / 2, mid + size / 2)], stroke=theme.MEDIAN,
+           width=2.5)
+
+
+def _dot_handle(color, r: float):
+    def draw(c: _Canvas, x, mid, w) -> None:
+        c.dot(x + w / 2, mid, r, fill=color)
     return draw
 
 
@@ -448,3 +475,184 @@ def trend(data, *, x: str = "year", y: str = "score", street: str, lang: str = "
     _legend(c, entries, (x0 + x1) / 2, y1 + _LEGEND_GAP["trend"] * s.legend, ncol=3)
     _title(c, title, x0, y0)
     return Chart(c.markup(), title or "", xlabel, ylabel)
+
+
+def _rows_layout(s: _Style, names, *, title, xlabel, ticks_texts, legend_gap, w, h):
+    """Axes box of a chart with named rows, value ticks below and a legend under them."""
+    x0 = _PAD + max((width_em(n) for n in names), default=0) * s.tick + s.tick_pad
+    right = max(width_em(ticks_texts[-1]) * s.tick / 2 if ticks_texts else 0, 7.2)
+    x1 = w - _PAD - right
+    y0 = _PAD + _title_room(title, s)
+    bottom = _PAD + 1.25 * s.tick + s.tick_pad + (1.25 * s.label + 4 if xlabel else 0)
+    bottom = max(bottom, _PAD + (legend_gap + 1.45) * s.legend + 4)
+    return x0, y0, x1, h - min(bottom, 0.6 * h)
+
+
+def _x_axis(c: _Canvas, ticks, texts_, sx, x0, y0, x1, y1, xlabel) -> None:
+    s = c.style
+    for v, text in zip(ticks, texts_, strict=True):
+        c.text(sx(v), y1 + s.tick_pad + _ASCENT * s.tick, text, size=s.tick,
+               color=s.tick_color, anchor="middle")
+    if xlabel:
+        c.text((x0 + x1) / 2, y1 + 1.25 * s.tick + s.tick_pad + 2 + _ASCENT * s.label, xlabel,
+               size=s.label, color=s.label_color, anchor="middle")
+
+
+def _x_grid(c: _Canvas, ticks, sx, y0, y1) -> None:
+    s = c.style
+    if s.grid:
+        for v in ticks:
+            c.line([(sx(v), y0), (sx(v), y1)], stroke=s.grid_color, width=s.grid_width,
+                   cap="round")
+
+
+def profile(data, *, street: str, dimension: str = "dimension", value: str = "score",
+            lang: str = "zh", title: str | None = None, height: float = 3.6) -> Chart:
+    """:func:`xzlib.plots.profile` as SVG markup: the street's dimension scores against the
+    district median and a band of ±1 SD.
+
+    Parameters
+    ----------
+    data, street, dimension, value, lang
+        As for :func:`xzlib.plots.profile`.
+    title : str, optional
+        A title above the chart.
+    height : float
+        Height in inches (the width is :data:`WIDTH`).
+
+    Returns
+    -------
+    Chart
+        The SVG document, with the title and axis labels it shows.
+
+    Raises
+    ------
+    UsageError
+        As :func:`xzlib.plots.profile`.
+    """
+    from ..plots import _on_100, profile_rows
+
+    check_lang(lang)
+    rows, name = profile_rows(data, street=street, dimension=dimension, value=value, lang=lang)
+    s = _Style()
+    w, h = WIDTH * 72, height * 72
+    med, sd = rows["median"].to_numpy(float), rows["sd"].to_numpy(float)
+    own = rows["value"].to_numpy(float)
+    if _on_100(rows):
+        xlo, xhi, xlabel = 0.0, 100.0, t("score_0_100", lang)
+    else:
+        xlo, xhi = _limits([*(med - sd), *(med + sd), *own])
+        xlabel = label(value, lang)
+    # in matplotlib's legend order (lines and collections before patches)
+    entries = [(_tick_handle, t("district_median", lang)),
+               (_dot_handle(theme.HIGHLIGHT, 4.5), name), (_range_handle, t("sd_band", lang))]
+    provisional = _ticks(xlo, xhi, nbins=9)
+    texts_ = [_tick_text(v, 1.0, lang) for v in provisional]
+    x0, y0, x1, y1 = _rows_layout(s, rows["label"], title=title, xlabel=xlabel,
+                                  ticks_texts=texts_, legend_gap=_LEGEND_GAP["profile"],
+                                  w=w, h=h)
+    # matplotlib's nbins="auto" for an x axis: a tick per three label sizes, at most 9
+    nbins = min(9, max(1, int((x1 - x0) // (3 * s.tick))))
+    xticks = _ticks(xlo, xhi, nbins=nbins)
+    step = xticks[1] - xticks[0] if len(xticks) > 1 else 1.0
+    xtexts = [_tick_text(v, step, lang) for v in xticks]
+    sx = lambda v: x0 + (x1 - x0) * (v - xlo) / (xhi - xlo)  # noqa: E731
+    n = len(rows)
+    pitch = (y1 - y0) / (n + 0.2)  # the rows' limits are -0.6 and n - 0.4
+    centres = [y0 + (i + 0.6) * pitch for i in range(n)]
+
+    c = _Canvas(w, h, s)
+    c.rect(x0, y0, x1 - x0, y1 - y0, fill=s.face)
+    _x_grid(c, xticks, sx, y0, y1)
+    for yc, m, d in zip(centres, med, sd, strict=True):
+        if math.isfinite(m) and math.isfinite(d):
+            a, b = sx(max(m - d, xlo)), sx(min(m + d, xhi))
+            c.rect(a, yc - 0.275 * pitch, b - a, 0.55 * pitch, fill=theme.BAND)
+    for yc, m in zip(centres, med, strict=True):
+        if math.isfinite(m):
+            c.line([(sx(m), yc - 8), (sx(m), yc + 8)], stroke=theme.MEDIAN, width=2.5)
+    for yc, v, text in zip(centres, own, rows["text"], strict=True):
+        if math.isfinite(v):
+            c.dot(sx(v), yc, 4.5, fill=theme.HIGHLIGHT)
+            c.text(sx(v), yc - 9 - 0.25 * s.small, text, size=s.small, color=theme.HIGHLIGHT,
+                   anchor="middle")
+    for yc, text in zip(centres, rows["label"], strict=True):
+        c.text(x0 - s.tick_pad, yc + _CENTRE * s.tick, text, size=s.tick, color=s.tick_color,
+               anchor="end")
+    _spines(c, x0, y0, x1, y1)
+    _x_axis(c, xticks, xtexts, sx, x0, y0, x1, y1, xlabel)
+    _legend(c, entries, (x0 + x1) / 2, y1 + _LEGEND_GAP["profile"] * s.legend, ncol=3)
+    _title(c, title, x0, y0)
+    return Chart(c.markup(), title or "", xlabel, "")
+
+
+def rank_intervals(data, *, highlight: str | None = None, name: str = "street_name",
+                   lang: str = "zh", title: str | None = None, height: float = 3.6) -> Chart:
+    """:func:`xzlib.plots.rank_intervals` as SVG markup: each street's rank with its 5-95%
+    Monte Carlo interval and median rank, best on top.
+
+    Parameters
+    ----------
+    data, highlight, name, lang
+        As for :func:`xzlib.plots.rank_intervals`.
+    title : str, optional
+        A title above the chart.
+    height : float
+        Height in inches (the width is :data:`WIDTH`).
+
+    Returns
+    -------
+    Chart
+        The SVG document, with the title and axis labels it shows.
+
+    Raises
+    ------
+    UsageError
+        As :func:`xzlib.plots.rank_intervals`.
+    """
+    from ..plots import rank_rows
+
+    check_lang(lang)
+    df = rank_rows(data, highlight=highlight, name=name)
+    s = _Style()
+    w, h = WIDTH * 72, height * 72
+    n = len(df)
+    q05, q95 = df["rank_q05"].to_numpy(float), df["rank_q95"].to_numpy(float)
+    top = np.nanmax(q95) if n and np.isfinite(q95).any() else 1
+    xlo, xhi = 0.5, max(n, top) + 0.5
+    xticks = [float(v) for v in range(1, max(n, 1) + 1)]
+    xtexts = [str(int(v)) for v in xticks]
+    xlabel = t("rank_axis", lang)
+    entries = [(lambda c, x, mid, w_: _tick_handle(c, x, mid, w_, 12.6), t("rank_median", lang)),
+               (_dot_handle(theme.NEUTRAL, 3.7), t("rank_nominal", lang)),
+               (_range_handle_of(_rgba(theme.NEUTRAL, 0.45)), t("rank_interval", lang))]
+    x0, y0, x1, y1 = _rows_layout(s, df["label"], title=title, xlabel=xlabel,
+                                  ticks_texts=xtexts, legend_gap=_LEGEND_GAP["rank_intervals"],
+                                  w=w, h=h)
+    sx = lambda v: x0 + (x1 - x0) * (v - xlo) / (xhi - xlo)  # noqa: E731
+    pitch = (y1 - y0) / max(n, 1)
+    centres = [y0 + (i + 0.5) * pitch for i in range(n)]
+    colors = [theme.HIGHLIGHT if hl else theme.NEUTRAL for hl in df["highlight"]]
+
+    c = _Canvas(w, h, s)
+    c.rect(x0, y0, x1 - x0, y1 - y0, fill=s.face)
+    _x_grid(c, xticks, sx, y0, y1)
+    for yc, a, b, color in zip(centres, q05, q95, colors, strict=True):
+        if math.isfinite(a) and math.isfinite(b):
+            c.rect(sx(a - 0.5), yc - 0.225 * pitch, sx(b + 0.5) - sx(a - 0.5), 0.45 * pitch,
+                   fill=_rgba(color, 0.45))
+    for yc, m in zip(centres, df["rank_median"].to_numpy(float), strict=True):
+        if math.isfinite(m):
+            c.line([(sx(m), yc - 6.3), (sx(m), yc + 6.3)], stroke=theme.MEDIAN, width=2.5)
+    for yc, r, color in zip(centres, df["rank"].to_numpy(float), colors, strict=True):
+        if math.isfinite(r):
+            c.dot(sx(r), yc, 4.1, fill="#ffffff")  # the white edge
+            c.dot(sx(r), yc, 3.7, fill=color)
+    for yc, text, color in zip(centres, df["label"], colors, strict=True):
+        c.text(x0 - s.tick_pad, yc + _CENTRE * s.tick, text, size=s.tick,
+               color=color if color == theme.HIGHLIGHT else s.tick_color, anchor="end")
+    _spines(c, x0, y0, x1, y1)
+    _x_axis(c, xticks, xtexts, sx, x0, y0, x1, y1, xlabel)
+    _legend(c, entries, (x0 + x1) / 2, y1 + _LEGEND_GAP["rank_intervals"] * s.legend, ncol=3)
+    _title(c, title, x0, y0)
+    return Chart(c.markup(), title or "", xlabel, "")
