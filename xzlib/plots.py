@@ -175,6 +175,9 @@ def profile_rows(data: pd.DataFrame, *, street: str, dimension: str = "dimension
         it is more than one SD above/below the median).
     name : str
         The street's name (its code if ``data`` has no ``street_name``).
+    on_100 : bool
+        Whether the bands and scores all lie on the 0-100 score scale (the chart then
+        spans 0-100 and says so in its x label).
 
     Raises
     ------
@@ -199,15 +202,10 @@ def profile_rows(data: pd.DataFrame, *, street: str, dimension: str = "dimension
         texts.append("" if np.isnan(v) else f"{fmt_number(v, lang)}{flag}")
     rows = pd.DataFrame({"label": [t(d, lang, default=d) for d in dims], "median": med,
                          "sd": sd, "value": own, "text": texts}, index=pd.Index(dims))
-    return rows, _street_label(data, street)
-
-
-def _on_100(rows: pd.DataFrame) -> bool:
-    """Whether a profile's bands and scores all lie on the 0-100 score scale."""
-    med, sd = rows["median"].to_numpy(float), rows["sd"].to_numpy(float)
-    finite = np.concatenate([med - sd, med + sd, rows["value"].to_numpy(float)])
+    finite = np.concatenate([med - sd, med + sd, own])
     finite = finite[np.isfinite(finite)]
-    return bool(len(finite) and finite.min() >= 0 and finite.max() <= 100)
+    on_100 = bool(len(finite) and finite.min() >= 0 and finite.max() <= 100)
+    return rows, _street_label(data, street), on_100
 
 
 def profile(
@@ -258,7 +256,8 @@ def profile(
         If a column is missing or ``street`` is not in ``data``.
     """
     check_lang(lang)
-    rows, name = profile_rows(data, street=street, dimension=dimension, value=value, lang=lang)
+    rows, name, on_100 = profile_rows(data, street=street, dimension=dimension, value=value,
+                                      lang=lang)
     ax = _get_ax(ax)
 
     y = np.arange(len(rows))
@@ -305,7 +304,7 @@ def profile(
     dims = rows.index.tolist()
     _label_rows(ax, rows["label"].tolist())
     ax.set_ylim(len(dims) - 0.4, -0.6)
-    if _on_100(rows):
+    if on_100:
         ax.set_xlim(0, 100)
         ax.set_xlabel(t("score_0_100", lang))
     else:

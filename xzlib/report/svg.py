@@ -530,15 +530,16 @@ def profile(data, *, street: str, dimension: str = "dimension", value: str = "sc
     UsageError
         As :func:`xzlib.plots.profile`.
     """
-    from ..plots import _on_100, profile_rows
+    from ..plots import profile_rows
 
     check_lang(lang)
-    rows, name = profile_rows(data, street=street, dimension=dimension, value=value, lang=lang)
+    rows, name, on_100 = profile_rows(data, street=street, dimension=dimension, value=value,
+                                      lang=lang)
     s = _Style()
     w, h = WIDTH * 72, height * 72
     med, sd = rows["median"].to_numpy(float), rows["sd"].to_numpy(float)
     own = rows["value"].to_numpy(float)
-    if _on_100(rows):
+    if on_100:
         xlo, xhi, xlabel = 0.0, 100.0, t("score_0_100", lang)
     else:
         xlo, xhi = _limits([*(med - sd), *(med + sd), *own])
