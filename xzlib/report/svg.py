@@ -202,8 +202,8 @@ def _spines(c: _Canvas, x0, y0, x1, y1) -> None:
             c.line(points, stroke=s.edge, width=s.edge_width, cap="projecting")
 
 
-def _legend(c: _Canvas, entries, centre: float, top: float, ncol: int) -> float:
-    """Legend entries ``(kind, text)`` in rows of ``ncol``, centred; returns its bottom."""
+def _legend(c: _Canvas, entries, centre: float, top: float, ncol: int) -> None:
+    """Legend entries ``(kind, text)`` in rows of ``ncol``, centred below ``top``."""
     s = c.style
     fs = s.legend
     handle, gap, between = s.handle * fs, s.handle_pad * fs, s.column_gap * fs
@@ -218,7 +218,6 @@ def _legend(c: _Canvas, entries, centre: float, top: float, ncol: int) -> float:
             c.text(x + handle + gap, mid + _CENTRE * fs, text, size=fs, color=s.text_color)
             x += w + between
         y += 1.45 * fs
-    return y
 
 
 def _range_handle_of(fill):
@@ -251,6 +250,48 @@ def _dot_handle(color, r: float):
 def _street_handle(c: _Canvas, x, mid, w) -> None:
     c.line([(x, mid), (x + w, mid)], stroke=theme.HIGHLIGHT, width=2.2, cap="round")
     c.dot(x + w / 2, mid, 3.0, fill=theme.HIGHLIGHT)
+
+
+def _axes_bottom(s: _Style, h: float, *, xlabel: str, legend_gap: float) -> float:
+    """Bottom of the axes of a chart with x tick labels, an x label and a legend below."""
+    bottom = _PAD + 1.25 * s.tick + s.tick_pad + (1.25 * s.label + 4 if xlabel else 0)
+    bottom = max(bottom, _PAD + (legend_gap + 1.45) * s.legend + 4)
+    return h - min(bottom, 0.6 * h)
+
+
+def _rows_layout(s: _Style, names, *, title, xlabel, ticks_texts, legend_gap, w, h):
+    """Axes box of a chart with named rows, value ticks below and a legend under them."""
+    x0 = _PAD + max((width_em(n) for n in names), default=0) * s.tick + s.tick_pad
+    right = max(width_em(ticks_texts[-1]) * s.tick / 2 if ticks_texts else 0, 7.2)
+    y0 = _PAD + _title_room(title, s)
+    return x0, y0, w - _PAD - right, _axes_bottom(s, h, xlabel=xlabel, legend_gap=legend_gap)
+
+
+def _row_labels(c: _Canvas, x0: float, centres, labels, colors=None) -> None:
+    """Name the rows left of the axes, where y tick labels go (``colors``: None = tick colour)."""
+    s = c.style
+    colors = [None] * len(labels) if colors is None else colors
+    for yc, text, color in zip(centres, labels, colors, strict=True):
+        c.text(x0 - s.tick_pad, yc + _CENTRE * s.tick, text, size=s.tick,
+               color=color or s.tick_color, anchor="end")
+
+
+def _x_axis(c: _Canvas, ticks, texts_, sx, x0, x1, y1, xlabel) -> None:
+    s = c.style
+    for v, text in zip(ticks, texts_, strict=True):
+        c.text(sx(v), y1 + s.tick_pad + _ASCENT * s.tick, text, size=s.tick,
+               color=s.tick_color, anchor="middle")
+    if xlabel:
+        c.text((x0 + x1) / 2, y1 + 1.25 * s.tick + s.tick_pad + 2 + _ASCENT * s.label, xlabel,
+               size=s.label, color=s.label_color, anchor="middle")
+
+
+def _x_grid(c: _Canvas, ticks, sx, y0, y1) -> None:
+    s = c.style
+    if s.grid:
+        for v in ticks:
+            c.line([(sx(v), y0), (sx(v), y1)], stroke=s.grid_color, width=s.grid_width,
+                   cap="round")
 
 
 def _runs(xs, ys):
@@ -363,9 +404,7 @@ def communities(data, *, value: str, name: str = "community_name", highlight=Non
     for yc, vi, text in zip(centres, v, bars["text"], strict=True):
         c.text(scale(vi if np.isfinite(vi) else 0.0) + 4, yc + _CENTRE * s.small, text,
                size=s.small, color=s.text_color, halo=True)
-    for yc, n in zip(centres, names, strict=True):
-        c.text(x0 - s.tick_pad, yc + _CENTRE * s.tick, n, size=s.tick, color=s.tick_color,
-               anchor="end")
+    _row_labels(c, x0, centres, names)
     _spines(c, x0, y0, x1, y1)
     if xlabel:
         c.text((x0 + x1) / 2, y1 + 2 + _ASCENT * s.label, xlabel, size=s.label,
@@ -417,10 +456,9 @@ def trend(data, *, x: str = "year", y: str = "score", street: str, lang: str = "
                (_median_handle(1.5), t("district_median", lang)),
                (_street_handle, own_label)]
     # margins: tick labels, axis labels, the legend below, the title above
-    top_room = _PAD + _title_room(title, s)
-    bottom = _PAD + 1.25 * s.tick + s.tick_pad + (1.25 * s.label + 4 if xlabel else 0)
-    bottom = max(bottom, _PAD + _LEGEND_GAP["trend"] * s.legend + 1.45 * s.legend + 4)
-    axes_h = h - top_room - min(bottom, 0.6 * h)
+    y0 = _PAD + _title_room(title, s)
+    y1 = _axes_bottom(s, h, xlabel=xlabel, legend_gap=_LEGEND_GAP["trend"])
+    axes_h = y1 - y0
     ystep_n = min(9, max(1, int(axes_h // (2 * s.tick))))
     yticks = _ticks(ylo, yhi, nbins=ystep_n)
     ystep = yticks[1] - yticks[0] if len(yticks) > 1 else 1.0
@@ -432,16 +470,13 @@ def trend(data, *, x: str = "year", y: str = "score", street: str, lang: str = "
     ytick_w = max((width_em(s_) for s_ in ytexts), default=0) * s.tick + s.tick_pad
     x0 = _PAD + ytick_w + (1.25 * s.label + 4 if ylabel else 0)
     x1 = w - _PAD - max(width_em(xtexts[-1]) * s.tick / 2 if xtexts else 0, 7.2)
-    y0, y1 = top_room, h - min(bottom, 0.6 * h)
     sx = lambda v: x0 + (x1 - x0) * (v - xlo) / (xhi - xlo)  # noqa: E731
     sy = lambda v: y1 - (y1 - y0) * (v - ylo) / (yhi - ylo)  # noqa: E731
 
     c = _Canvas(w, h, s)
     c.rect(x0, y0, x1 - x0, y1 - y0, fill=s.face)
+    _x_grid(c, xticks, sx, y0, y1)
     if s.grid:
-        for v in xticks:
-            c.line([(sx(v), y0), (sx(v), y1)], stroke=s.grid_color, width=s.grid_width,
-                   cap="round")
         for v in yticks:
             c.line([(x0, sy(v)), (x1, sy(v))], stroke=s.grid_color, width=s.grid_width,
                    cap="round")
@@ -458,16 +493,8 @@ def trend(data, *, x: str = "year", y: str = "score", street: str, lang: str = "
         if math.isfinite(b):
             c.dot(sx(a), sy(b), 3.0, fill=theme.HIGHLIGHT)
     _spines(c, x0, y0, x1, y1)
-    for v, text in zip(xticks, xtexts, strict=True):
-        c.text(sx(v), y1 + s.tick_pad + _ASCENT * s.tick, text, size=s.tick,
-               color=s.tick_color, anchor="middle")
-    for v, text in zip(yticks, ytexts, strict=True):
-        c.text(x0 - s.tick_pad, sy(v) + _CENTRE * s.tick, text, size=s.tick,
-               color=s.tick_color, anchor="end")
-    xlabel_top = y1 + 1.25 * s.tick + s.tick_pad + 2
-    if xlabel:
-        c.text((x0 + x1) / 2, xlabel_top + _ASCENT * s.label, xlabel, size=s.label,
-               color=s.label_color, anchor="middle")
+    _x_axis(c, xticks, xtexts, sx, x0, x1, y1, xlabel)
+    _row_labels(c, x0, [sy(v) for v in yticks], ytexts)  # the y tick labels
     if ylabel:
         xl = x0 - ytick_w - 2 - 0.25 * s.label
         c.text(xl, (y0 + y1) / 2, ylabel, size=s.label, color=s.label_color,
@@ -475,35 +502,6 @@ def trend(data, *, x: str = "year", y: str = "score", street: str, lang: str = "
     _legend(c, entries, (x0 + x1) / 2, y1 + _LEGEND_GAP["trend"] * s.legend, ncol=3)
     _title(c, title, x0, y0)
     return Chart(c.markup(), title or "", xlabel, ylabel)
-
-
-def _rows_layout(s: _Style, names, *, title, xlabel, ticks_texts, legend_gap, w, h):
-    """Axes box of a chart with named rows, value ticks below and a legend under them."""
-    x0 = _PAD + max((width_em(n) for n in names), default=0) * s.tick + s.tick_pad
-    right = max(width_em(ticks_texts[-1]) * s.tick / 2 if ticks_texts else 0, 7.2)
-    x1 = w - _PAD - right
-    y0 = _PAD + _title_room(title, s)
-    bottom = _PAD + 1.25 * s.tick + s.tick_pad + (1.25 * s.label + 4 if xlabel else 0)
-    bottom = max(bottom, _PAD + (legend_gap + 1.45) * s.legend + 4)
-    return x0, y0, x1, h - min(bottom, 0.6 * h)
-
-
-def _x_axis(c: _Canvas, ticks, texts_, sx, x0, y0, x1, y1, xlabel) -> None:
-    s = c.style
-    for v, text in zip(ticks, texts_, strict=True):
-        c.text(sx(v), y1 + s.tick_pad + _ASCENT * s.tick, text, size=s.tick,
-               color=s.tick_color, anchor="middle")
-    if xlabel:
-        c.text((x0 + x1) / 2, y1 + 1.25 * s.tick + s.tick_pad + 2 + _ASCENT * s.label, xlabel,
-               size=s.label, color=s.label_color, anchor="middle")
-
-
-def _x_grid(c: _Canvas, ticks, sx, y0, y1) -> None:
-    s = c.style
-    if s.grid:
-        for v in ticks:
-            c.line([(sx(v), y0), (sx(v), y1)], stroke=s.grid_color, width=s.grid_width,
-                   cap="round")
 
 
 def profile(data, *, street: str, dimension: str = "dimension", value: str = "score",
@@ -577,11 +575,9 @@ def profile(data, *, street: str, dimension: str = "dimension", value: str = "sc
             c.dot(sx(v), yc, 4.5, fill=theme.HIGHLIGHT)
             c.text(sx(v), yc - 9 - 0.25 * s.small, text, size=s.small, color=theme.HIGHLIGHT,
                    anchor="middle")
-    for yc, text in zip(centres, rows["label"], strict=True):
-        c.text(x0 - s.tick_pad, yc + _CENTRE * s.tick, text, size=s.tick, color=s.tick_color,
-               anchor="end")
+    _row_labels(c, x0, centres, rows["label"].tolist())
     _spines(c, x0, y0, x1, y1)
-    _x_axis(c, xticks, xtexts, sx, x0, y0, x1, y1, xlabel)
+    _x_axis(c, xticks, xtexts, sx, x0, x1, y1, xlabel)
     _legend(c, entries, (x0 + x1) / 2, y1 + _LEGEND_GAP["profile"] * s.legend, ncol=3)
     _title(c, title, x0, y0)
     return Chart(c.markup(), title or "", xlabel, "")
@@ -649,11 +645,10 @@ def rank_intervals(data, *, highlight: str | None = None, name: str = "street_na
         if math.isfinite(r):
             c.dot(sx(r), yc, 4.1, fill="#ffffff")  # the white edge
             c.dot(sx(r), yc, 3.7, fill=color)
-    for yc, text, color in zip(centres, df["label"], colors, strict=True):
-        c.text(x0 - s.tick_pad, yc + _CENTRE * s.tick, text, size=s.tick,
-               color=color if color == theme.HIGHLIGHT else s.tick_color, anchor="end")
+    _row_labels(c, x0, centres, df["label"].tolist(),
+                [theme.HIGHLIGHT if hl else None for hl in df["highlight"]])
     _spines(c, x0, y0, x1, y1)
-    _x_axis(c, xticks, xtexts, sx, x0, y0, x1, y1, xlabel)
+    _x_axis(c, xticks, xtexts, sx, x0, x1, y1, xlabel)
     _legend(c, entries, (x0 + x1) / 2, y1 + _LEGEND_GAP["rank_intervals"] * s.legend, ncol=3)
     _title(c, title, x0, y0)
     return Chart(c.markup(), title or "", xlabel, "")
